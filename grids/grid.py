@@ -1,0 +1,156 @@
+"""Uniform grids on [0,1]^n with quadrature weights for the type law.
+
+Points x_i = m_i / k with integer lattice coordinates m_i in {0..k}^n, N = (k+1)^n.
+Weights are exact probability masses of cells, so they sum to 1:
+
+- ``cell`` (default): the cell of x_i is the box of half-width h/2 around it,
+  clipped to [0,1]^n (for the uniform law: the trapezoid rule). The grid LP
+  value then converges at first order in h, from above (DESIGN §6).
+- ``away``: per axis, the cell [x_i, x_i + h] above c and [x_i - h, x_i]
+  below it (c itself takes both sides); the LP value converges from below,
+  so the two rules bracket the continuous optimum.
+
+Sample-based laws use the same cells as a histogram of the sample.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from fractions import Fraction
+from math import lcm
+
+import numpy as np
+
+from grids.distributions import ProductDistribution
+from grids.errors import InvalidInput
+from grids.settings import Setting
+
+QUADRATURE_RULES = ("cell", "away")
+_BYTES_PER_POINT = {1: 2_000, 2: 3_000, 3: 6_000}  # measured peak RSS per grid point, HiGHS + scan
+
+
+@dataclass(frozen=True, eq=False)
+class Grid:
+    """Grid points, their weights and the index of the belief c.
+
+    Attributes
+    ----------
+    k : int
+        Cells per axis; h = 1/k.
+    lattice : np.ndarray, shape (N, n), int64
+        Integer coordinates m_i, x_i = m_i / k, C order (last axis fastest).
+    weights : np.ndarray, shape (N,)
+        Probability mass of each point's cell; sums to 1.
+    c_index : int
+        Row of ``lattice`` equal to k c.
+    quadrature : str
+        The rule that made ``weights``.
+    """
+
+    k: int
+    lattice: np.ndarray
+    weights: np.ndarray
+    c_index: int
+    quadrature: str
+
+    @property
+    def n(self) -> int:
+        return self.lattice.shape[1]
+
+    @property
+    def size(self) -> int:
+        return self.lattice.shape[0]
+
+    @property
+    def h(self) -> float:
+        return 1.0 / self.k
+
+    @property
+    def points(self) -> np.ndarray:
+        return self.lattice / self.k
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return (self.k + 1,) * self.n
+
+
+def grid_sizes_with_point(c: np.ndarray, limit: int = 256) -> list[int]:
+    """Grid sizes k <= limit for which every coordinate of c is a multiple of 1/k."""
+    dens = [Fraction(float(v)).limit_denominator(10_000) for v in c]
+    if any(abs(float(f) - float(v)) > 1e-12 for f, v in zip(dens, c)):
+        return []
+    step = lcm(*(f.denominator for f in dens))
+    return list(range(step, limit + 1, step))
+
+
+def axis_cells(k: int, c: float, rule: str) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper cell ends [lo_i, hi_i] of the k+1 points of one axis."""
+    x = np.arange(k + 1) / k
+    h = 1.0 / k
+    if rule == "cell":
+        lo, hi = x - h / 2, x + h / 2
+    else:
+        above = x > c + 1e-12
+        below = x < c - 1e-12
+        lo = np.where(above, x, x - h)
+        hi = np.where(below, x, x + h)
+    return np.clip(lo, 0.0, 1.0), np.clip(hi, 0.0, 1.0)
+
+
+def _axis_index(samples: np.ndarray, lo: np.ndarray) -> np.ndarray:
+    """The point of one axis whose cell holds each sample coordinate."""
+    return np.clip(np.searchsorted(lo, samples, side="right") - 1, 0, len(lo) - 1)
+
+
+def estimated_bytes(n: int, k: int) -> int:
+    """A rough peak-memory estimate of a gradient-form solve on this grid."""
+    return (k + 1) ** n * _BYTES_PER_POINT.get(n, 10_000)
+
+
+def _available_bytes() -> int:
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def make_grid(setting: Setting, k: int, quadrature: str = "cell") -> Grid:
+    """Discretize the setting's type space with k cells per axis.
+
+    Raises
+    ------
+    InvalidInput
+        k < 2, an unknown rule, c not on the grid (the message names sizes that
+        work), or a grid whose estimated memory exceeds this machine's.
+    """
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 2:
+        raise InvalidInput(f"grid size k = {k!r} must be an integer >= 2")
+    if quadrature not in QUADRATURE_RULES:
+        raise InvalidInput(f"unknown quadrature {quadrature!r}; known: {', '.join(QUADRATURE_RULES)}")
+    n, c = setting.n, setting.c
+    need = estimated_bytes(n, k)
+    if need > 0.75 * _available_bytes():
+        raise InvalidInput(
+            f"grid k = {k} in {n}D has {(k + 1) ** n:,} points and needs about {need / 2**30:.1f} GiB; "
+            f"this machine has {_available_bytes() / 2**30:.1f} GiB"
+        )
+    mc = c * k
+    if np.any(np.abs(mc - np.round(mc)) > 1e-9):
+        works = grid_sizes_with_point(c)
+        hint = f"grid sizes that work: {', '.join(map(str, works[:12]))}" if works else "no grid size up to 256 puts it on the grid"
+        raise InvalidInput(f"belief c = {list(setting.belief)} is not a grid point for k = {k}; {hint}")
+    lattice = np.indices((k + 1,) * n).reshape(n, -1).T.astype(np.int64)
+    cells = [axis_cells(k, float(cj), quadrature) for cj in c]
+    dist = setting.dist
+    if isinstance(dist, ProductDistribution):
+        axis_w = [dist.cell_masses(np.append(lo, hi[-1])) if quadrature == "cell" else
+                  np.diff(dist.marginal().cdf(np.stack([lo, hi])), axis=0)[0] for lo, hi in cells]
+        w = axis_w[0]
+        for aw in axis_w[1:]:
+            w = np.multiply.outer(w, aw)
+        weights = np.asarray(w, dtype=np.float64).ravel()
+    else:
+        idx = np.stack([_axis_index(dist.points[:, j], cells[j][0]) for j in range(n)], axis=1)
+        flat = np.ravel_multi_index(idx.T, (k + 1,) * n)
+        weights = np.bincount(flat, minlength=(k + 1) ** n) / len(dist.points)
+    weights = weights / weights.sum()
+    c_index = int(np.ravel_multi_index(tuple(np.round(mc).astype(np.int64)), (k + 1,) * n))
+    return Grid(k=int(k), lattice=lattice, weights=weights, c_index=c_index, quadrature=quadrature)

@@ -1,0 +1,144 @@
+"""solve(): setting -> grid -> LP -> cut rounds -> certificate -> Solution."""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+
+from grids import Grid, Setting, make_grid, make_setting
+from grids.errors import InvalidInput
+from solvers import status as st
+from solvers.backends import BackendOptions, make_backend
+from solvers.certificate import certify
+from solvers.gradient_lp import GradientLP, most_violated_pairs
+from solvers.solution import Dual, Primal, RoundLog, Solution, SolveStats
+
+log = logging.getLogger("dualmech")
+
+PAIR_TOL = 1e-9  # stop when no pair row is violated by more than this (u units)
+GAP_TOL = 1e-7   # relative: |dual - primal| <= GAP_TOL * max(1, |primal|)
+
+
+def _resolve(setting: str | Setting, grid: int | Grid, quadrature: str, params: dict[str, Any]) -> tuple[Setting, Grid]:
+    if isinstance(setting, Setting):
+        if params:
+            raise InvalidInput(f"parameters {sorted(params)} given with a ready Setting; pass a setting name instead")
+        s = setting
+    else:
+        s = make_setting(setting, **params)
+    g = grid if isinstance(grid, Grid) else make_grid(s, grid, quadrature)
+    return s, g
+
+
+def solve(
+    setting: str | Setting,
+    grid: int | Grid = 64,
+    *,
+    solver: str = "highs",
+    quadrature: str = "cell",
+    pair_tol: float = PAIR_TOL,
+    gap_tol: float = GAP_TOL,
+    max_rounds: int = 100,
+    time_limit: float = float("inf"),
+    threads: int = 0,
+    **params: Any,
+) -> Solution:
+    """Solve the gradient-form LP of DESIGN §1.1 on a grid and certify it.
+
+    max sum_i w_i (<g_i, d_i> - u_i) s.t. u_j >= u_i + <g_i, x_j - x_i> for all
+    pairs, u >= 0, u_c = 0, g_i in B; pair rows are added lazily from the
+    axis-neighbour stencil until an all-pairs scan finds none violated by more
+    than ``pair_tol``.
+
+    Parameters
+    ----------
+    setting : str or Setting
+        A registered name (``amm2d``, ...) or a ready :class:`grids.Setting`.
+    grid : int or Grid
+        Cells per axis k, or a ready grid.
+    solver : {"highs", "scs"}
+    quadrature : {"cell", "away"}
+        Weight rule (see :mod:`grids.grid`).
+    pair_tol, gap_tol : float
+        Stopping tolerance of the pair scan; relative gap tolerance for ``optimal``.
+    max_rounds : int
+        Cut rounds before giving up with status ``round_limit``.
+    time_limit : float
+        Seconds for each LP solve.
+    threads : int
+        HiGHS threads (0: HiGHS's default).
+    **params
+        ``alpha``, ``belief``, ``dist`` for :func:`grids.make_setting`.
+
+    Raises
+    ------
+    grids.InvalidInput
+        Bad setting, parameters or grid, before any work.
+    solvers.status.SolverFailure
+        The LP failed (status infeasible, time_limit, round_limit, ...).
+    """
+    t_start = time.perf_counter()
+    if solver not in ("highs", "scs"):
+        make_backend(solver, BackendOptions())  # raises InvalidInput listing the known ones
+    s, g = _resolve(setting, grid, quadrature, params)
+    lp = GradientLP.build(s, g)
+    backend = make_backend(solver, BackendOptions(time_limit=time_limit, threads=threads))
+    pi, pj = lp.stencil_pairs()
+    backend.load(lp.cost, lp.col_lower, lp.col_upper, lp.pair_rows(pi, pj))
+    N = g.size
+    keys = np.sort(pi * N + pj)
+    timings = {"build_s": time.perf_counter() - t_start, "lp_s": 0.0, "scan_s": 0.0}
+    history: list[RoundLog] = []
+    for round_no in range(1, max_rounds + 1):
+        t0 = time.perf_counter()
+        res = backend.solve()
+        t1 = time.perf_counter()
+        timings["lp_s"] += t1 - t0
+        if res.status != st.OPTIMAL or res.z is None:
+            raise st.SolverFailure(res.status, f"{solver} stopped in cut round {round_no}: {res.message}")
+        u, gr = lp.unpack(res.z)
+        vi, vj, worst = most_violated_pairs(u, gr, g.points, pair_tol)
+        new = ~np.isin(vi * N + vj, keys, assume_unique=False)
+        vi, vj = vi[new], vj[new]
+        timings["scan_s"] += time.perf_counter() - t1
+        history.append(RoundLog(len(keys), t1 - t0, res.iterations, worst, len(vi)))
+        log.info("round %d: %d rows, lp %.2f s (%d iterations), max violation %.1e, adding %d rows",
+                 round_no, len(keys), t1 - t0, res.iterations, worst, len(vi))
+        if len(vi) == 0:
+            break  # either nothing is violated, or only rows already in the LP (solver accuracy)
+        backend.add_rows(lp.pair_rows(vi, vj))
+        pi, pj = np.concatenate([pi, vi]), np.concatenate([pj, vj])
+        keys = np.sort(np.concatenate([keys, vi * N + vj]))
+    else:
+        raise st.SolverFailure(st.ROUND_LIMIT, f"{max_rounds} cut rounds left pair rows violated by {worst:.1e}")
+
+    t_cert = time.perf_counter()
+    y_vals = np.maximum(res.row_dual * g.k / lp.scale, 0.0)  # scaled rows are k x the design rows
+    y = sparse.csr_matrix((y_vals, (pi, pj)), shape=(N, N))
+    y.eliminate_zeros()
+    cert = certify(s, g, u, gr, y, worst)
+    timings["certify_s"] = time.perf_counter() - t_cert
+    timings["total_s"] = time.perf_counter() - t_start
+    status = st.OPTIMAL if cert.is_accurate(gap_tol, pair_tol) else st.INACCURATE
+    if status == st.INACCURATE:
+        warnings.warn(
+            f"{solver}: gap {cert.gap:.2e}, bound gap {cert.dual_bound - cert.primal_value:.2e}, "
+            f"max pair violation {worst:.1e} exceed the tolerances (gap {gap_tol:g} relative, pairs {pair_tol:g})",
+            st.InaccurateSolutionWarning, stacklevel=2,
+        )
+    t = np.einsum("ij,ij->i", gr, g.points) - u
+    stats = SolveStats(
+        rounds=len(history), rows=len(keys), columns=len(lp.cost),
+        iterations=sum(h.iterations for h in history), timings=timings, history=tuple(history),
+    )
+    return Solution(
+        setting=s, grid=g, solver=solver, status=status,
+        primal=Primal(u=u, g=gr, t=t, value=cert.primal_value),
+        dual=Dual(y=y, value=cert.dual_value, bound=cert.dual_bound),
+        certificate=cert, stats=stats, tolerances={"pair": pair_tol, "gap": gap_tol},
+    )

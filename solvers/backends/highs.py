@@ -1,0 +1,86 @@
+"""HiGHS dual simplex through highspy: rows added between rounds keep the basis."""
+
+from __future__ import annotations
+
+import highspy
+import numpy as np
+from scipy import sparse
+
+from solvers import status as st
+from solvers.backends.base import BackendOptions, BackendResult
+
+_STATUS = {
+    highspy.HighsModelStatus.kOptimal: st.OPTIMAL,
+    highspy.HighsModelStatus.kInfeasible: st.INFEASIBLE,
+    highspy.HighsModelStatus.kUnbounded: st.UNBOUNDED,
+    highspy.HighsModelStatus.kUnboundedOrInfeasible: st.INFEASIBLE,
+    highspy.HighsModelStatus.kTimeLimit: st.TIME_LIMIT,
+    highspy.HighsModelStatus.kIterationLimit: st.TIME_LIMIT,
+}
+
+
+class HighsBackend:
+    """One ``highspy.Highs`` instance holding the growing LP."""
+
+    name = "highs"
+
+    def __init__(self, options: BackendOptions) -> None:
+        self.options = options
+        self.highs = highspy.Highs()
+        self.highs.silent()
+        for key, value in {
+            "solver": "simplex",
+            "simplex_strategy": 1,  # dual simplex: stays dual feasible when rows are added
+            "primal_feasibility_tolerance": options.feasibility_tol,
+            "dual_feasibility_tolerance": options.feasibility_tol,
+            "time_limit": float(options.time_limit),
+        }.items():
+            self.highs.setOptionValue(key, value)
+        if options.threads:
+            self.highs.setOptionValue("threads", int(options.threads))
+        self._num_rows = 0
+
+    def load(self, cost: np.ndarray, lower: np.ndarray, upper: np.ndarray, rows: sparse.csr_matrix) -> None:
+        inf = highspy.kHighsInf
+        lp = highspy.HighsLp()
+        lp.num_col_ = len(cost)
+        lp.num_row_ = rows.shape[0]
+        lp.sense_ = highspy.ObjSense.kMaximize
+        lp.col_cost_ = np.asarray(cost, dtype=np.float64)
+        lp.col_lower_ = np.where(np.isinf(lower), -inf, lower)
+        lp.col_upper_ = np.where(np.isinf(upper), inf, upper)
+        lp.row_lower_ = np.zeros(rows.shape[0])
+        lp.row_upper_ = np.full(rows.shape[0], inf)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+        lp.a_matrix_.start_ = rows.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = rows.indices.astype(np.int32)
+        lp.a_matrix_.value_ = rows.data.astype(np.float64)
+        lp.a_matrix_.num_col_ = len(cost)
+        lp.a_matrix_.num_row_ = rows.shape[0]
+        self.highs.passModel(lp)
+        self._num_rows = rows.shape[0]
+
+    def add_rows(self, rows: sparse.csr_matrix) -> None:
+        r = rows.shape[0]
+        self.highs.addRows(
+            r, np.zeros(r), np.full(r, highspy.kHighsInf), rows.nnz,
+            rows.indptr[:-1].astype(np.int32), rows.indices.astype(np.int32), rows.data.astype(np.float64),
+        )
+        self._num_rows += r
+
+    def solve(self) -> BackendResult:
+        self.highs.run()
+        model_status = self.highs.getModelStatus()
+        status = _STATUS.get(model_status, st.SOLVER_ERROR)
+        message = self.highs.modelStatusToString(model_status)
+        info = self.highs.getInfo()
+        if status != st.OPTIMAL:
+            return BackendResult(status, message, None, None, None, int(info.simplex_iteration_count))
+        sol = self.highs.getSolution()
+        # HiGHS reports row duals with the sign convention of minimization; for a
+        # maximization the multipliers of rows ">= 0" come out nonpositive.
+        row_dual = -np.asarray(sol.row_dual, dtype=np.float64)
+        return BackendResult(
+            status, message, np.asarray(sol.col_value, dtype=np.float64), row_dual,
+            float(info.objective_function_value), int(info.simplex_iteration_count),
+        )

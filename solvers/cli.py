@@ -1,0 +1,105 @@
+"""``solve``: the command line (JSON or a readable summary on stdout, progress on stderr).
+
+Exit codes: 0 solved (status optimal, or inaccurate with a warning), 1 solver
+failure, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import warnings
+from pathlib import Path
+
+from grids import QUADRATURE_RULES, REGISTRY, InvalidInput, make_grid, make_setting
+from solvers.backends import BACKENDS
+from solvers.menu import DEFAULT_MENU_TOL
+from solvers.status import SolverFailure
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="solve",
+        description="Profit-optimal mechanism on a grid, with its dual certificate and menu.",
+        epilog=f"settings: {', '.join(REGISTRY)}",
+    )
+    p.add_argument("--setting", required=True, help="named setting (see below)")
+    p.add_argument("--grid", type=int, default=64, metavar="K", help="cells per axis (default 64)")
+    p.add_argument("--alpha", type=float, help="belief update weight in [0,1] (default 0)")
+    p.add_argument("--belief", help="initial belief c, e.g. 0.5,0.5 (default 1/2 per good; monopolist 0)")
+    p.add_argument("--dist", default="uniform", help="uniform | beta:a,b | truncnorm:mean,sd | samples:PATH")
+    p.add_argument("--solver", default="highs", choices=sorted(BACKENDS), help="LP backend (default highs)")
+    p.add_argument("--quadrature", default="cell", choices=QUADRATURE_RULES, help="weight rule (default cell)")
+    p.add_argument("--menu-tol", type=float, default=DEFAULT_MENU_TOL, help="allocation clustering radius")
+    p.add_argument("--pair-tol", type=float, default=1e-9, help="largest allowed convexity-row violation")
+    p.add_argument("--gap-tol", type=float, default=1e-7, help="relative gap tolerance for status optimal")
+    p.add_argument("--max-rounds", type=int, default=100, help="cut rounds before giving up")
+    p.add_argument("--time-limit", type=float, default=float("inf"), help="seconds per LP solve")
+    p.add_argument("--threads", type=int, default=0, help="HiGHS threads (0: its default)")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    p.add_argument("--out", type=Path, help="write summary.json, arrays.npz and solution.png here")
+    p.add_argument("--plot", nargs="?", const="", metavar="PNG",
+                   help="write the allocation plot (default name: SETTING-kK.png; inside --out if given)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    return p
+
+
+def _fail(kind: str, message: str, code: int) -> int:
+    print(f"solve: {kind}: {message}", file=sys.stderr)
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if not args.quiet:
+        logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="[dualmech] %(message)s")
+    warnings.simplefilter("always")
+    try:
+        if args.out is not None and args.out.exists() and not args.out.is_dir():
+            raise InvalidInput(f"--out {args.out} exists and is not a folder")
+        for name in ("menu_tol", "pair_tol", "gap_tol", "time_limit"):
+            if not getattr(args, name) > 0:
+                raise InvalidInput(f"--{name.replace('_', '-')} must be positive")
+        if args.max_rounds < 1:
+            raise InvalidInput("--max-rounds must be at least 1")
+        setting = make_setting(args.setting, alpha=args.alpha, belief=args.belief, dist=args.dist)
+        grid = make_grid(setting, args.grid, args.quadrature)
+    except InvalidInput as err:
+        return _fail("bad input", str(err), 2)
+
+    from solvers.api import solve  # after validation: nothing heavy for a refused input
+
+    logging.getLogger("dualmech").info("%s, k = %d: %d points", setting.name, grid.k, grid.size)
+    try:
+        sol = solve(setting, grid, solver=args.solver, pair_tol=args.pair_tol, gap_tol=args.gap_tol,
+                    max_rounds=args.max_rounds, time_limit=args.time_limit, threads=args.threads)
+    except SolverFailure as err:
+        if args.json:
+            print(json.dumps({"setting": setting.name, "params": setting.params(), "status": err.status,
+                              "message": err.message}))
+        return _fail("solver failure", str(err), 1)
+
+    summary = sol.summary(args.menu_tol)
+    if args.out is not None:
+        sol.save(args.out, args.menu_tol, plot=True)
+        logging.getLogger("dualmech").info("wrote %s", args.out)
+    if args.plot is not None:
+        default = f"{setting.name}-k{grid.k}.png"
+        path = Path(args.plot or default)
+        if args.out is not None and not path.is_absolute():
+            path = args.out / path
+        sol.plot(path)
+        logging.getLogger("dualmech").info("wrote %s", path)
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        from solvers.report import format_summary
+
+        print(format_summary(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""The gradient-form primal LP of DESIGN §1.1, scaled, with lazily added pair rows.
+
+Unknowns v_i = k u_i and g_i in B at the grid points x_i = m_i / k. Each pair row
+(i, j) reads, after multiplying the convexity row by k,
+
+    v_j - v_i - <g_i, m_j - m_i> >= 0,
+
+with small integer coefficients. The objective sum_i w_i (<g_i, d_i> - u_i) is
+multiplied by S = N so its coefficients are of order one. Columns are ordered
+[v_0 .. v_{N-1}, g_0 (n entries), .., g_{N-1}].
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+from grids import Grid, Setting
+
+SCAN_CHUNK_ENTRIES = 4_000_000  # entries of one block of the all-pairs scan (32 MB of float64)
+
+
+@dataclass(frozen=True, eq=False)
+class GradientLP:
+    """Column data of the scaled LP; rows are made by :meth:`pair_rows`."""
+
+    setting: Setting
+    grid: Grid
+    cost: np.ndarray      # maximize cost @ z
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    scale: float          # design objective = (cost @ z) / scale
+
+    @classmethod
+    def build(cls, setting: Setting, grid: Grid) -> "GradientLP":
+        """Objective and bounds: v >= 0, v_c = 0, g_i in B."""
+        N, n, k = grid.size, grid.n, grid.k
+        x, w = grid.points, grid.weights
+        d = (1.0 - setting.alpha) * (x - setting.c)
+        scale = float(N)
+        cost = np.concatenate([-scale * w / k, (scale * w[:, None] * d).ravel()])
+        lower = np.concatenate([np.zeros(N), np.full(N * n, setting.market.lo)])
+        upper = np.concatenate([np.full(N, np.inf), np.full(N * n, setting.market.hi)])
+        upper[grid.c_index] = 0.0
+        return cls(setting, grid, cost, lower, upper, scale)
+
+    @property
+    def num_points(self) -> int:
+        return self.grid.size
+
+    def unpack(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(u, g) from a column vector z: u = v / k, g of shape (N, n)."""
+        N = self.num_points
+        return z[:N] / self.grid.k, z[N:].reshape(N, self.grid.n)
+
+    def pack(self, u: np.ndarray, g: np.ndarray) -> np.ndarray:
+        """The column vector of (u, g)."""
+        return np.concatenate([u * self.grid.k, np.asarray(g, dtype=np.float64).ravel()])
+
+    def pair_rows(self, i: np.ndarray, j: np.ndarray) -> sparse.csr_matrix:
+        """Rows v_j - v_i - <g_i, m_j - m_i> >= 0 for the pairs (i, j), as CSR."""
+        N, n = self.num_points, self.grid.n
+        m = self.grid.lattice
+        r = len(i)
+        dm = m[j] - m[i]
+        rows = np.repeat(np.arange(r), n + 2)
+        cols = np.column_stack([j, i, N + i[:, None] * n + np.arange(n)]).ravel()
+        vals = np.column_stack([np.ones(r), -np.ones(r), -dm]).ravel().astype(np.float64)
+        keep = vals != 0.0
+        return sparse.csr_matrix((vals[keep], (rows[keep], cols[keep])), shape=(r, N * (n + 1)))
+
+    def stencil_pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """Both orientations of every axis-neighbour pair (i, i + e_a)."""
+        shape, n = self.grid.shape, self.grid.n
+        idx = np.arange(self.num_points).reshape(shape)
+        lo, hi = [], []
+        for a in range(n):
+            lo.append(np.take(idx, np.arange(shape[a] - 1), axis=a).ravel())
+            hi.append(np.take(idx, np.arange(1, shape[a]), axis=a).ravel())
+        lo_all, hi_all = np.concatenate(lo), np.concatenate(hi)
+        return np.concatenate([lo_all, hi_all]), np.concatenate([hi_all, lo_all])
+
+
+def most_violated_pairs(
+    u: np.ndarray, g: np.ndarray, points: np.ndarray, tol: float
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Scan all ordered pairs for u_i + <g_i, x_j - x_i> - u_j > tol.
+
+    For each j the supporting plane of the most violating i is kept: one row per
+    violated target point. The scan runs in blocks of targets with one matrix
+    product per block, so memory stays at :data:`SCAN_CHUNK_ENTRIES` floats.
+
+    Returns
+    -------
+    i, j : np.ndarray
+        The violated pairs (one per target j).
+    max_violation : float
+        The largest u_i + <g_i, x_j - x_i> - u_j over all pairs (>= 0).
+    """
+    N = len(u)
+    offset = u - np.einsum("ij,ij->i", g, points)
+    block = max(1, SCAN_CHUNK_ENTRIES // N)
+    found_i, found_j = [], []
+    worst = 0.0
+    for start in range(0, N, block):
+        stop = min(N, start + block)
+        planes = points[start:stop] @ g.T
+        planes += offset
+        best = planes.argmax(axis=1)
+        viol = planes[np.arange(stop - start), best] - u[start:stop]
+        worst = max(worst, float(viol.max()))
+        hit = np.flatnonzero(viol > tol)
+        found_i.append(best[hit])
+        found_j.append(hit + start)
+    return np.concatenate(found_i), np.concatenate(found_j), worst

@@ -1,0 +1,117 @@
+"""Summaries, text tables and files of a Solution (JSON, npz arrays, PNG)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from scipy import sparse
+
+if TYPE_CHECKING:
+    from solvers.solution import Solution
+
+
+def summary_dict(sol: "Solution", tol: float) -> dict[str, Any]:
+    """The machine-readable summary (the CLI's ``--json`` object)."""
+    t0 = time.perf_counter()
+    menu = sol.menu(tol)
+    mp = sol.menu_profit(tol)
+    menu_s = time.perf_counter() - t0
+    cert, stats = sol.certificate, sol.stats
+    timings = {key: round(val, 6) for key, val in stats.timings.items()}
+    timings["menu_s"] = round(menu_s, 6)
+    return {
+        "setting": sol.setting.name,
+        "params": sol.setting.params(),
+        "grid": {"k": sol.grid.k, "n": sol.grid.n, "points": sol.grid.size, "quadrature": sol.grid.quadrature},
+        "solver": sol.solver,
+        "status": sol.status,
+        "primal_value": cert.primal_value,
+        "dual_value": cert.dual_value,
+        "dual_bound": cert.dual_bound,
+        "gap": cert.gap,
+        "residuals": {
+            "max_pair_violation": cert.max_pair_violation,
+            "primal_bound_violation": cert.primal_bound_violation,
+            "dual_flow_violation": cert.dual_flow_violation,
+        },
+        "tolerances": dict(sol.tolerances),
+        "menu_tol": menu.tol,
+        "menu": [item.as_dict() for item in menu],
+        "menu_profit": mp.value,
+        "menu_profit_stderr": mp.stderr,
+        "menu_profit_method": mp.method,
+        "timings": timings,
+        "lp": {"rows": stats.rows, "columns": stats.columns, "rounds": stats.rounds, "iterations": stats.iterations},
+    }
+
+
+def _fmt_alloc(a: list[float]) -> str:
+    return "(" + ", ".join(f"{v:+.3f}" if v != 0 else " 0    " for v in a) + ")"
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    """A readable multi-line report of a summary dict."""
+    p, t, lp = summary["params"], summary["timings"], summary["lp"]
+    res = summary["residuals"]
+    lines = [
+        f"{summary['setting']}  alpha={p['alpha']:g}  belief={p['belief']}  dist={p['dist']}  "
+        f"k={summary['grid']['k']} ({summary['grid']['points']:,} points, {summary['grid']['quadrature']} weights)",
+        f"status        {summary['status']}   (solver {summary['solver']})",
+        f"primal        {summary['primal_value']:.10f}   (optimum of the discrete grid LP)",
+        f"dual          {summary['dual_value']:.10f}   (recomputed from the multipliers)",
+        f"gap           {summary['gap']:.3e}   (certified bound {summary['dual_bound']:.10f})",
+        f"residuals     pairs {res['max_pair_violation']:.1e}, bounds {res['primal_bound_violation']:.1e}, "
+        f"dual flow {res['dual_flow_violation']:.1e}",
+        f"menu profit   {summary['menu_profit']:.10f}   ({summary['menu_profit_method']}"
+        + (f", stderr {summary['menu_profit_stderr']:.1e}" if summary["menu_profit_stderr"] else "")
+        + ", continuous types: a true lower bound)",
+        "",
+        f"menu ({len(summary['menu'])} items, allocations clustered within {summary['menu_tol']:g}):",
+        f"  {'allocation':<28} {'price':>10} {'mass':>8}",
+    ]
+    for item in summary["menu"]:
+        lines.append(f"  {_fmt_alloc(item['allocation']):<28} {item['price']:>10.5f} {item['mass']:>8.4f}")
+    lines += [
+        "",
+        f"LP            {lp['rows']:,} rows x {lp['columns']:,} columns, {lp['rounds']} cut round(s), "
+        f"{lp['iterations']:,} simplex iterations",
+        f"time          total {t['total_s']:.2f} s: build {t['build_s']:.2f}, lp {t['lp_s']:.2f}, "
+        f"scan {t['scan_s']:.2f}, certify {t['certify_s']:.2f}; menu profit {t['menu_s']:.2f} s",
+    ]
+    return "\n".join(lines)
+
+
+def save_solution(sol: "Solution", directory: Path, tol: float, plot: bool) -> Path:
+    """Write summary.json, arrays.npz and solution.png; all or nothing.
+
+    Files are written in a temporary folder beside ``directory`` and moved in
+    only once all are complete, so a failure leaves nothing half-written.
+    """
+    directory = Path(directory)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
+    try:
+        summary = summary_dict(sol, tol)
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        y = sparse.coo_matrix(sol.dual.y)
+        np.savez_compressed(
+            tmp / "arrays.npz",
+            points=sol.grid.points, weights=sol.grid.weights, u=sol.primal.u, g=sol.primal.g, t=sol.primal.t,
+            y_row=y.row, y_col=y.col, y_val=y.data,
+            menu_allocations=sol.menu(tol).allocations, menu_prices=sol.menu(tol).prices,
+        )
+        if plot:
+            sol.plot(tmp / "solution.png")
+        directory.mkdir(parents=True, exist_ok=True)
+        for item in tmp.iterdir():
+            os.replace(item, directory / item.name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return directory

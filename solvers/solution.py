@@ -1,0 +1,141 @@
+"""The result of a solve: primal mechanism, dual certificate, gap, menu, files.
+
+Modelled on POT's result objects: arrays and values fixed at construction,
+derived views (menu, its exact profit, plots, the summary) computed on demand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from scipy import sparse
+
+from grids import Grid, Setting
+from solvers.certificate import Certificate
+from solvers.menu import DEFAULT_MENU_TOL, Menu, extract_menu
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from solvers.menu_profit import MenuProfit
+
+
+@dataclass(frozen=True, eq=False)
+class Primal:
+    """The mechanism on the grid: utility u, allocation g = grad u, payment t = <g, x> - u."""
+
+    u: np.ndarray
+    g: np.ndarray
+    t: np.ndarray
+    value: float
+
+
+@dataclass(frozen=True, eq=False)
+class Dual:
+    """Pair-row multipliers y (N x N, y_ij on row u_j >= u_i + <g_i, x_j - x_i>).
+
+    ``value`` is the dual objective D(y) of DESIGN §1.1 recomputed from y;
+    ``bound`` adds the penalty for any flow-constraint shortfall, so it is an
+    upper bound on the discrete optimum even for an inexact y.
+    """
+
+    y: sparse.csr_matrix
+    value: float
+    bound: float
+
+
+@dataclass(frozen=True)
+class RoundLog:
+    """One cut round: rows in the LP, solve time, simplex iterations, scan result."""
+
+    rows: int
+    lp_s: float
+    iterations: int
+    max_violation: float
+    added: int
+
+
+@dataclass(frozen=True)
+class SolveStats:
+    """Counts and wall times (seconds) of the phases of one solve."""
+
+    rounds: int
+    rows: int
+    columns: int
+    iterations: int
+    timings: dict[str, float]
+    history: tuple[RoundLog, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class Solution:
+    """Primal, dual and certificate of one gradient-form solve.
+
+    Attributes
+    ----------
+    status : str
+        ``optimal`` or ``inaccurate`` (see :mod:`solvers.status`); failures
+        raise :class:`solvers.status.SolverFailure` instead.
+    """
+
+    setting: Setting
+    grid: Grid
+    solver: str
+    status: str
+    primal: Primal
+    dual: Dual
+    certificate: Certificate
+    stats: SolveStats
+    tolerances: dict[str, float] = field(default_factory=dict)
+    _cache: dict[tuple, Any] = field(default_factory=dict, init=False, repr=False)
+
+    @property
+    def gap(self) -> float:
+        """dual - primal, recomputed from the arrays (not the solver's report)."""
+        return self.certificate.gap
+
+    def menu(self, tol: float = DEFAULT_MENU_TOL) -> Menu:
+        """Distinct allocations within ``tol`` (l_inf) clustered by mass, priced by conjugacy."""
+        key = ("menu", float(tol))
+        if key not in self._cache:
+            self._cache[key] = extract_menu(self.grid, self.setting.market, self.primal.u, self.primal.g, tol)
+        return self._cache[key]
+
+    def menu_profit(self, tol: float = DEFAULT_MENU_TOL, *, seed: int = 0) -> "MenuProfit":
+        """Exact expected profit of :meth:`menu` on the continuous type space (a lower bound).
+
+        Exact polytope integration for the uniform law, randomized quasi-Monte
+        Carlo with a standard error for other densities, the sample mean for
+        sample files (see :mod:`solvers.menu_profit`).
+        """
+        from solvers.menu_profit import evaluate_menu
+
+        key = ("menu_profit", float(tol), int(seed))
+        if key not in self._cache:
+            menu = self.menu(tol)
+            self._cache[key] = evaluate_menu(self.setting, menu.allocations, menu.prices, seed=seed)
+        return self._cache[key]
+
+    def plot(self, path: str | Path | None = None) -> "Figure":
+        """u and the allocation maps (1D curves, 2D maps per good, 3D slices); saved if ``path``."""
+        from solvers.plotting import plot_solution, save_figure
+
+        fig = plot_solution(self.setting, self.grid, self.primal.u, self.primal.g)
+        if path is not None:
+            save_figure(fig, Path(path))
+        return fig
+
+    def summary(self, tol: float = DEFAULT_MENU_TOL) -> dict[str, Any]:
+        """A JSON-ready dict: values, gap, residuals, menu, menu profit, timings, LP size."""
+        from solvers.report import summary_dict
+
+        return summary_dict(self, tol)
+
+    def save(self, directory: str | Path, tol: float = DEFAULT_MENU_TOL, plot: bool = True) -> Path:
+        """Write summary.json, arrays.npz and (if ``plot``) solution.png into ``directory``."""
+        from solvers.report import save_solution
+
+        return save_solution(self, Path(directory), tol, plot)

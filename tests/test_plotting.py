@@ -1,0 +1,64 @@
+"""Smoke tests of solvers.plotting on synthetic menu mechanisms."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+import grids
+from solvers.plotting import plot_solution, save_figure
+
+K = 8
+
+
+def menu_mechanism(setting: grids.Setting, grid: grids.Grid) -> tuple[np.ndarray, np.ndarray]:
+    """u = max over a small menu (no-trade item included) and g its argmax allocation.
+
+    Items are the corners of B; an item a costs <a, c> + 0.25 ||a||_1, so u(c) = 0.
+    """
+    lo, hi, c = setting.market.lo, setting.market.hi, setting.c
+    items = np.array(list(itertools.product(sorted({lo, 0.0, hi}), repeat=setting.n)))
+    prices = items @ c + 0.25 * np.abs(items).sum(axis=1)
+    values = grid.points @ items.T - prices  # (N, items)
+    best = np.argmax(values, axis=1)
+    u = np.maximum(values[np.arange(grid.size), best], 0.0)
+    g = np.where((values[np.arange(grid.size), best] > 0)[:, None], items[best], 0.0)
+    return u, g
+
+
+@pytest.mark.parametrize(
+    ("name", "n_axes"),
+    [("amm1d", 2), ("amm2d", 3 + 2), ("monopolist2d", 3 + 2), ("amm3d", 3 * 5 + 1)],
+)
+def test_plot_solution_writes_png(tmp_path, name: str, n_axes: int) -> None:
+    setting = grids.make_setting(name, alpha=0.0)
+    grid = grids.make_grid(setting, K)
+    u, g = menu_mechanism(setting, grid)
+    assert u[grid.c_index] == 0.0
+    fig = plot_solution(setting, grid, u, g, title="synthetic menu")
+    assert len(fig.axes) == n_axes
+    assert name in fig.get_suptitle() and f"k = {K}" in fig.get_suptitle()
+    path = tmp_path / f"{name}.png"
+    save_figure(fig, path)
+    assert path.exists() and path.stat().st_size > 5_000
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_plot_solution_1d_accepts_flat_g(tmp_path) -> None:
+    setting = grids.make_setting("amm1d")
+    grid = grids.make_grid(setting, K)
+    u, g = menu_mechanism(setting, grid)
+    fig = plot_solution(setting, grid, u, g[:, 0])
+    assert len(fig.axes) == 2
+
+
+def test_plot_solution_rejects_bad_shapes() -> None:
+    setting = grids.make_setting("amm2d")
+    grid = grids.make_grid(setting, K)
+    u, g = menu_mechanism(setting, grid)
+    with pytest.raises(ValueError, match="g has shape"):
+        plot_solution(setting, grid, u, g[:, :1])
+    with pytest.raises(ValueError, match="u has shape"):
+        plot_solution(setting, grid, u[:-1], g)
