@@ -46,6 +46,7 @@ def solve(
     max_rounds: int = 100,
     time_limit: float = float("inf"),
     threads: int = 0,
+    feasibility_tol: float = 1e-10,
     **params: Any,
 ) -> Solution:
     """Solve the gradient-form LP of DESIGN §1.1 on a grid and certify it.
@@ -72,6 +73,8 @@ def solve(
         Seconds for each LP solve.
     threads : int
         HiGHS threads (0: HiGHS's default).
+    feasibility_tol : float
+        Primal and dual feasibility tolerance handed to the backend (scaled LP).
     **params
         ``alpha``, ``belief``, ``dist`` for :func:`grids.make_setting`.
 
@@ -87,7 +90,7 @@ def solve(
         make_backend(solver, BackendOptions())  # raises InvalidInput listing the known ones
     s, g = _resolve(setting, grid, quadrature, params)
     lp = GradientLP.build(s, g)
-    backend = make_backend(solver, BackendOptions(time_limit=time_limit, threads=threads))
+    backend = make_backend(solver, BackendOptions(feasibility_tol, time_limit, threads))
     pi, pj = lp.stencil_pairs()
     backend.load(lp.cost, lp.col_lower, lp.col_upper, lp.pair_rows(pi, pj))
     N = g.size
