@@ -1,7 +1,8 @@
 """The interface every LP backend implements.
 
 An LP here is: maximize cost @ z subject to col_lower <= z <= col_upper and
-rows A z >= 0, where rows are appended over the cut rounds. A backend keeps
+rows A z >= 0, where rows are appended over the cut rounds (row lower bounds other than 0 occur
+only in the reduced axis LP). A backend keeps
 its model between rounds so a re-solve can start from the previous basis or
 iterate.
 """
@@ -54,12 +55,19 @@ class Backend(Protocol):
     """A solver that holds one growing LP."""
 
     name: str
+    supports_basis: bool  # load() accepts a starting basis and basis() reports the final one
 
-    def load(self, cost: np.ndarray, lower: np.ndarray, upper: np.ndarray, rows: sparse.csr_matrix) -> None:
-        """Start a model with these columns and rows."""
+    def load(
+        self, cost: np.ndarray, lower: np.ndarray, upper: np.ndarray, rows: sparse.csr_matrix,
+        row_lower: np.ndarray | None = None, basis: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> None:
+        """Start a model with these columns and rows (row_lower <= A z; default 0), optionally from a basis."""
 
     def add_rows(self, rows: sparse.csr_matrix) -> None:
         """Append rows A z >= 0, keeping what is needed for a warm re-solve."""
 
     def solve(self) -> BackendResult:
         """Solve the current model."""
+
+    def basis(self) -> tuple[np.ndarray, np.ndarray]:
+        """Column and row basis status codes (only where ``supports_basis``)."""

@@ -18,11 +18,14 @@ _STATUS = {
     highspy.HighsModelStatus.kIterationLimit: st.TIME_LIMIT,
 }
 
+_BASIS_STATUS = {int(v): v for v in highspy.HighsBasisStatus.__members__.values()}
+
 
 class HighsBackend:
     """One ``highspy.Highs`` instance holding the growing LP."""
 
     name = "highs"
+    supports_basis = True
 
     def __init__(self, options: BackendOptions) -> None:
         self.options = options
@@ -40,7 +43,10 @@ class HighsBackend:
             self.highs.setOptionValue("threads", int(options.threads))
         self._num_rows = 0
 
-    def load(self, cost: np.ndarray, lower: np.ndarray, upper: np.ndarray, rows: sparse.csr_matrix) -> None:
+    def load(
+        self, cost: np.ndarray, lower: np.ndarray, upper: np.ndarray, rows: sparse.csr_matrix,
+        row_lower: np.ndarray | None = None, basis: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> None:
         inf = highspy.kHighsInf
         lp = highspy.HighsLp()
         lp.num_col_ = len(cost)
@@ -49,7 +55,7 @@ class HighsBackend:
         lp.col_cost_ = np.asarray(cost, dtype=np.float64)
         lp.col_lower_ = np.where(np.isinf(lower), -inf, lower)
         lp.col_upper_ = np.where(np.isinf(upper), inf, upper)
-        lp.row_lower_ = np.zeros(rows.shape[0])
+        lp.row_lower_ = np.zeros(rows.shape[0]) if row_lower is None else np.asarray(row_lower, dtype=np.float64)
         lp.row_upper_ = np.full(rows.shape[0], inf)
         lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
         lp.a_matrix_.start_ = rows.indptr.astype(np.int32)
@@ -59,6 +65,18 @@ class HighsBackend:
         lp.a_matrix_.num_row_ = rows.shape[0]
         self.highs.passModel(lp)
         self._num_rows = rows.shape[0]
+        if basis is not None:
+            hb = highspy.HighsBasis()
+            hb.col_status = [_BASIS_STATUS[int(v)] for v in basis[0]]
+            hb.row_status = [_BASIS_STATUS[int(v)] for v in basis[1]]
+            if self.highs.setBasis(hb) != highspy.HighsStatus.kOk:
+                raise RuntimeError("HiGHS refused the starting basis")
+
+    def basis(self) -> tuple[np.ndarray, np.ndarray]:
+        """Column and row basis status codes (HiGHS's HighsBasisStatus values)."""
+        hb = self.highs.getBasis()
+        return (np.fromiter((int(v) for v in hb.col_status), np.int64, len(hb.col_status)),
+                np.fromiter((int(v) for v in hb.row_status), np.int64, len(hb.row_status)))
 
     def add_rows(self, rows: sparse.csr_matrix) -> None:
         r = rows.shape[0]

@@ -17,6 +17,7 @@ class ScsBackend:
     """
 
     name = "scs"
+    supports_basis = False
 
     def __init__(self, options: BackendOptions) -> None:
         import cvxpy  # imported here: the default backend does not need it
@@ -26,19 +27,25 @@ class ScsBackend:
         self._rows: list[sparse.csr_matrix] = []
         self._z0: np.ndarray | None = None
 
-    def load(self, cost: np.ndarray, lower: np.ndarray, upper: np.ndarray, rows: sparse.csr_matrix) -> None:
+    def load(
+        self, cost: np.ndarray, lower: np.ndarray, upper: np.ndarray, rows: sparse.csr_matrix,
+        row_lower: np.ndarray | None = None, basis: object = None,
+    ) -> None:
+        """Hold the LP; SCS has no basis, so ``basis`` is ignored."""
         self.cost, self.lower, self.upper = cost, lower, upper
         self._rows = [rows]
+        self._row_lower = [np.zeros(rows.shape[0]) if row_lower is None else np.asarray(row_lower)]
 
     def add_rows(self, rows: sparse.csr_matrix) -> None:
         self._rows.append(rows)
+        self._row_lower.append(np.zeros(rows.shape[0]))
 
     def solve(self) -> BackendResult:
         cp = self.cp
         A = sparse.vstack(self._rows).tocsr()
         z = cp.Variable(len(self.cost))
         finite = np.isfinite(self.upper)
-        rows_con = A @ z >= 0
+        rows_con = A @ z >= np.concatenate(self._row_lower)
         cons = [rows_con, z >= self.lower]
         if finite.any():
             cons.append(z[np.flatnonzero(finite)] <= self.upper[finite])
