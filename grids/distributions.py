@@ -118,18 +118,20 @@ def _parse_numbers(text: str, spec: str) -> tuple[float, ...]:
 
 def _load_samples(path_text: str, n: int) -> SampleDistribution:
     path = Path(path_text)
-    if not path.is_file():
-        raise InvalidInput(f"sample file {path_text!r} does not exist")
+    if path.suffix not in (".npy", ".csv"):
+        raise InvalidInput(f"sample file {path_text!r}: use a .npy or .csv file")
     try:
+        if not path.is_file():
+            raise InvalidInput(f"sample file {path_text!r} does not exist")
         if path.suffix == ".npy":
-            pts = np.load(path, allow_pickle=False)
-        elif path.suffix == ".csv":
-            pts = np.loadtxt(path, delimiter=",", ndmin=2)
+            raw = np.load(path, allow_pickle=False)
         else:
-            raise InvalidInput(f"sample file {path_text!r}: use a .npy or .csv file")
+            raw = np.loadtxt(path, delimiter=",", ndmin=2)
+        if np.iscomplexobj(raw) or raw.dtype.kind not in "biuf":
+            raise InvalidInput(f"sample file {path_text!r} must hold real numbers, not {raw.dtype}")
+        pts = np.asarray(raw, dtype=np.float64)
     except (OSError, ValueError) as err:
         raise InvalidInput(f"sample file {path_text!r} could not be read: {err}") from None
-    pts = np.asarray(pts, dtype=np.float64)
     if n == 1 and pts.ndim == 1:
         pts = pts[:, None]
     if pts.ndim != 2 or pts.shape[1] != n:

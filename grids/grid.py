@@ -98,9 +98,11 @@ def axis_cells(k: int, c: float, rule: str) -> tuple[np.ndarray, np.ndarray]:
     return np.clip(lo, 0.0, 1.0), np.clip(hi, 0.0, 1.0)
 
 
-def _axis_index(samples: np.ndarray, lo: np.ndarray) -> np.ndarray:
-    """The point of one axis whose cell holds each sample coordinate."""
-    return np.clip(np.searchsorted(lo, samples, side="right") - 1, 0, len(lo) - 1)
+def _axis_index(samples: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """The point of one axis whose (non-empty) cell holds each sample coordinate."""
+    live = np.flatnonzero(hi > lo)
+    pos = np.searchsorted(lo[live], samples, side="right") - 1
+    return live[np.clip(pos, 0, len(live) - 1)]
 
 
 def estimated_bytes(n: int, k: int) -> int:
@@ -148,7 +150,7 @@ def make_grid(setting: Setting, k: int, quadrature: str = "cell") -> Grid:
             w = np.multiply.outer(w, aw)
         weights = np.asarray(w, dtype=np.float64).ravel()
     else:
-        idx = np.stack([_axis_index(dist.points[:, j], cells[j][0]) for j in range(n)], axis=1)
+        idx = np.stack([_axis_index(dist.points[:, j], *cells[j]) for j in range(n)], axis=1)
         flat = np.ravel_multi_index(idx.T, (k + 1,) * n)
         weights = np.bincount(flat, minlength=(k + 1) ** n) / len(dist.points)
     weights = weights / weights.sum()

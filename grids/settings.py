@@ -91,7 +91,13 @@ def _belief_tuple(belief: Sequence[float] | str | None, spec: SettingSpec, name:
             belief = [float(v) for v in belief.split(",")]
         except ValueError:
             raise InvalidInput(f"belief {belief!r}: expected {spec.n} comma-separated numbers") from None
-    values = tuple(float(v) for v in np.atleast_1d(np.asarray(belief, dtype=np.float64)))
+    try:
+        arr = np.asarray(belief, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"belief {belief!r}: expected {spec.n} numbers") from None
+    if arr.ndim > 1:
+        raise InvalidInput(f"belief {belief!r}: expected a flat list of {spec.n} numbers")
+    values = tuple(float(v) for v in np.atleast_1d(arr))
     if len(values) == 1 and spec.n > 1:
         values = values * spec.n
     if len(values) != spec.n:
@@ -133,6 +139,8 @@ def make_setting(
     spec = REGISTRY.get(name)
     if spec is None:
         raise InvalidInput(f"unknown setting {name!r}; known settings: {', '.join(REGISTRY)}")
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.integer, np.floating, type(None))):
+        raise InvalidInput(f"alpha = {alpha!r} must be a number in [0, 1]")
     a = 0.0 if alpha is None else float(alpha)
     if not np.isfinite(a) or not 0.0 <= a <= 1.0:
         raise InvalidInput(f"alpha = {alpha!r} is outside [0, 1]")

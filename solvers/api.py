@@ -36,6 +36,18 @@ def _resolve(setting: str | Setting, grid: int | Grid, quadrature: str, params: 
     return s, g
 
 
+def reduction_pays(setting: Setting) -> bool:
+    """Whether the reduced axis LP is the faster start (measured, 2-core machine).
+
+    uniform 2D k = 128: amm c = 1/2 12.3 s -> 1.6 s, c = 1/4 22.8 s -> 8 s,
+    alpha = 0.5 7.7 s -> 0.8 s, monopolist 71 s -> 9.3 s; but beta:2,2 2D
+    8.4 s -> 33 s, truncnorm 2D k = 96 2.2 s -> 5.5 s, uniform 3D k = 24
+    10.5 s -> 33 s. The reduced basis grows dense where many second
+    differences are tight (smooth laws) and in 3D.
+    """
+    return setting.n <= 2 and setting.dist.is_uniform
+
+
 def _reduced_axis_basis(
     lp: GradientLP, pi: np.ndarray, pj: np.ndarray, solver: str, options: BackendOptions
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -63,7 +75,7 @@ def solve(
     time_limit: float = float("inf"),
     threads: int = 0,
     feasibility_tol: float = 1e-10,
-    reduce_axis: bool = True,
+    reduce_axis: bool | None = None,
     **params: Any,
 ) -> Solution:
     """Solve the gradient-form LP of DESIGN §1.1 on a grid and certify it.
@@ -92,10 +104,11 @@ def solve(
         HiGHS threads (0: HiGHS's default).
     feasibility_tol : float
         Primal and dual feasibility tolerance handed to the backend (scaled LP).
-    reduce_axis : bool
+    reduce_axis : bool or None
         Solve the axis-stencil LP first with the allocations eliminated
         (:mod:`solvers.axis_reduction`) and start the full LP from its basis;
-        only for backends with a basis (HiGHS). The optimum is the same.
+        only for backends with a basis (HiGHS). The optimum is the same either
+        way; None picks by :func:`reduction_pays`.
     **params
         ``alpha``, ``belief``, ``dist`` for :func:`grids.make_setting`.
 
@@ -116,7 +129,8 @@ def solve(
     pi, pj = lp.stencil_pairs()
     timings = {"build_s": time.perf_counter() - t_start, "reduced_s": 0.0, "lp_s": 0.0, "scan_s": 0.0}
     basis = None
-    if reduce_axis and backend.supports_basis:
+    use_reduction = reduction_pays(s) if reduce_axis is None else reduce_axis
+    if use_reduction and backend.supports_basis:
         basis = _reduced_axis_basis(lp, pi, pj, solver, options)
         timings["reduced_s"] = time.perf_counter() - t_start - timings["build_s"]
     backend.load(lp.cost, lp.col_lower, lp.col_upper, lp.pair_rows(pi, pj), basis=basis)

@@ -37,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gap-tol", type=float, default=1e-7, help="relative gap tolerance for status optimal")
     p.add_argument("--max-rounds", type=int, default=100, help="cut rounds before giving up")
     p.add_argument("--time-limit", type=float, default=float("inf"), help="seconds per LP solve")
+    p.add_argument("--axis-reduction", choices=("auto", "on", "off"), default="auto",
+                   help="start from the reduced axis LP (auto: uniform laws in 1D/2D, where it is faster)")
     p.add_argument("--threads", type=int, default=0, help="HiGHS threads (0: its default)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--out", type=Path, help="write summary.json, arrays.npz and solution.png here")
@@ -74,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("dualmech").info("%s, k = %d: %d points", setting.name, grid.k, grid.size)
     try:
         sol = solve(setting, grid, solver=args.solver, pair_tol=args.pair_tol, gap_tol=args.gap_tol,
-                    max_rounds=args.max_rounds, time_limit=args.time_limit, threads=args.threads)
+                    max_rounds=args.max_rounds, time_limit=args.time_limit, threads=args.threads,
+                    reduce_axis={"auto": None, "on": True, "off": False}[args.axis_reduction])
     except SolverFailure as err:
         if args.json:
             print(json.dumps({"setting": setting.name, "params": setting.params(), "status": err.status,
@@ -93,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         sol.plot(path)
         logging.getLogger("dualmech").info("wrote %s", path)
     if args.json:
-        print(json.dumps(summary))
+        print(json.dumps(summary, allow_nan=False))
     else:
         from solvers.report import format_summary
 

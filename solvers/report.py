@@ -45,7 +45,7 @@ def summary_dict(sol: "Solution", tol: float) -> dict[str, Any]:
         "menu_tol": menu.tol,
         "menu": [item.as_dict() for item in menu],
         "menu_profit": mp.value,
-        "menu_profit_stderr": mp.stderr,
+        "menu_profit_stderr": mp.stderr if np.isfinite(mp.stderr) else None,  # None: one sample, undefined
         "menu_profit_method": mp.method,
         "timings": timings,
         "lp": {"rows": stats.rows, "columns": stats.columns, "rounds": stats.rounds, "iterations": stats.iterations},
@@ -71,6 +71,7 @@ def format_summary(summary: dict[str, Any]) -> str:
         f"dual flow {res['dual_flow_violation']:.1e}",
         f"menu profit   {summary['menu_profit']:.10f}   ({summary['menu_profit_method']}"
         + (f", stderr {summary['menu_profit_stderr']:.1e}" if summary["menu_profit_stderr"] else "")
+        + (", stderr undefined" if summary["menu_profit_stderr"] is None else "")
         + ", continuous types: a true lower bound)",
         "",
         f"menu ({len(summary['menu'])} items, allocations clustered within {summary['menu_tol']:g}):",
@@ -99,7 +100,7 @@ def save_solution(sol: "Solution", directory: Path, tol: float, plot: bool) -> P
     tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
     try:
         summary = summary_dict(sol, tol)
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n")
         y = sparse.coo_matrix(sol.dual.y)
         np.savez_compressed(
             tmp / "arrays.npz",

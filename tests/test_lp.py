@@ -115,7 +115,7 @@ def test_dual_certificate_bounds_every_feasible_mechanism() -> None:
 ])
 def test_axis_reduction_is_exact(name: str, kw: dict) -> None:
     k = 8 if name == "amm3d" else 16
-    reduced = solve(name, k, **kw)
+    reduced = solve(name, k, reduce_axis=True, **kw)
     plain = solve(name, k, reduce_axis=False, **kw)
     assert reduced.status == plain.status == "optimal"
     # Both are optima of the same LP solved by dual simplex at feasibility
@@ -129,7 +129,7 @@ def test_axis_reduction_is_exact(name: str, kw: dict) -> None:
 
 def test_axis_reduction_with_cut_rounds(tmp_path) -> None:
     dist = _rough_sample(tmp_path, seed=3)
-    reduced = solve("amm2d", 12, dist=dist)
+    reduced = solve("amm2d", 12, dist=dist, reduce_axis=True)
     plain = solve("amm2d", 12, dist=dist, reduce_axis=False)
     assert reduced.stats.rounds > 1
     assert reduced.primal.value == pytest.approx(plain.primal.value, abs=1e-10)  # as above
