@@ -5,10 +5,13 @@ Weights are exact probability masses of cells, so they sum to 1:
 
 - ``cell`` (default): the cell of x_i is the box of half-width h/2 around it,
   clipped to [0,1]^n (for the uniform law: the trapezoid rule). The grid LP
-  value then converges at first order in h, from above (DESIGN §6).
+  value converges at first order in h, from above (1D, alpha = 0: exactly
+  1/8 + 1/(4k)).
 - ``away``: per axis, the cell [x_i, x_i + h] above c and [x_i - h, x_i]
-  below it (c itself takes both sides); the LP value converges from below,
-  so the two rules bracket the continuous optimum.
+  below it (c itself takes both sides). DESIGN §6 expects it to bias the
+  value downward so the two rules bracket the limit; measured in 1D it does
+  not: exact at alpha = 0, and above the limit for alpha > 0 (by about a
+  quarter to half the ``cell`` error). It is offered, not relied on.
 
 Sample-based laws use the same cells as a histogram of the sample.
 """
@@ -27,7 +30,10 @@ from grids.errors import InvalidInput
 from grids.settings import Setting
 
 QUADRATURE_RULES = ("cell", "away")
-_BYTES_PER_POINT = {1: 2_000, 2: 3_000, 3: 6_000}  # measured peak RSS per grid point, HiGHS + scan
+# Peak RSS per grid point of a gradient-form solve, measured by tests/benchmarks/bench_solve.py
+# (2D k = 128: 7 KB, 3D k = 24: 12 KB above a 120 MiB interpreter base), with headroom.
+_BYTES_PER_POINT = {1: 4_000, 2: 10_000, 3: 16_000}
+_BASE_BYTES = 200 * 2**20
 
 
 @dataclass(frozen=True, eq=False)
@@ -107,7 +113,7 @@ def _axis_index(samples: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarr
 
 def estimated_bytes(n: int, k: int) -> int:
     """A rough peak-memory estimate of a gradient-form solve on this grid."""
-    return (k + 1) ** n * _BYTES_PER_POINT.get(n, 10_000)
+    return _BASE_BYTES + (k + 1) ** n * _BYTES_PER_POINT.get(n, 32_000)
 
 
 def _available_bytes() -> int:

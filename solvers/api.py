@@ -50,8 +50,8 @@ def reduction_pays(setting: Setting) -> bool:
 
 def _reduced_axis_basis(
     lp: GradientLP, pi: np.ndarray, pj: np.ndarray, solver: str, options: BackendOptions
-) -> tuple[np.ndarray, np.ndarray]:
-    """Solve the reduced axis LP and map its optimal basis to the full LP's axis rows."""
+) -> tuple[tuple[np.ndarray, np.ndarray], int]:
+    """Solve the reduced axis LP; its optimal basis mapped to the full LP, and its iterations."""
     red = AxisReduction.build(lp, pi, pj)
     pre = make_backend(solver, options)
     pre.load(red.cost, red.col_lower, red.col_upper, red.rows, row_lower=red.row_lower)
@@ -60,7 +60,7 @@ def _reduced_axis_basis(
         raise st.SolverFailure(res.status, f"{solver} stopped on the reduced axis LP: {res.message}")
     log.info("reduced axis LP: %d rows x %d columns, %d iterations, value %.10f",
              red.rows.shape[0], red.rows.shape[1], res.iterations, (res.objective + red.offset) / lp.scale)
-    return red.full_basis(*pre.basis(), len(pi))
+    return red.full_basis(*pre.basis(), len(pi)), res.iterations
 
 
 def solve(
@@ -128,10 +128,10 @@ def solve(
     backend = make_backend(solver, options)
     pi, pj = lp.stencil_pairs()
     timings = {"build_s": time.perf_counter() - t_start, "reduced_s": 0.0, "lp_s": 0.0, "scan_s": 0.0}
-    basis = None
+    basis, reduced_iterations = None, 0
     use_reduction = reduction_pays(s) if reduce_axis is None else reduce_axis
     if use_reduction and backend.supports_basis:
-        basis = _reduced_axis_basis(lp, pi, pj, solver, options)
+        basis, reduced_iterations = _reduced_axis_basis(lp, pi, pj, solver, options)
         timings["reduced_s"] = time.perf_counter() - t_start - timings["build_s"]
     backend.load(lp.cost, lp.col_lower, lp.col_upper, lp.pair_rows(pi, pj), basis=basis)
     N = g.size
@@ -177,7 +177,7 @@ def solve(
     t = np.einsum("ij,ij->i", gr, g.points) - u
     stats = SolveStats(
         rounds=len(history), rows=len(keys), columns=len(lp.cost),
-        iterations=sum(h.iterations for h in history), timings=timings, history=tuple(history),
+        iterations=reduced_iterations + sum(h.iterations for h in history), timings=timings, history=tuple(history),
     )
     return Solution(
         setting=s, grid=g, solver=solver, status=status,

@@ -83,7 +83,8 @@ def format_summary(summary: dict[str, Any]) -> str:
         "",
         f"LP            {lp['rows']:,} rows x {lp['columns']:,} columns, {lp['rounds']} cut round(s), "
         f"{lp['iterations']:,} simplex iterations",
-        f"time          total {t['total_s']:.2f} s: build {t['build_s']:.2f}, lp {t['lp_s']:.2f}, "
+        f"time          total {t['total_s']:.2f} s: build {t['build_s']:.2f}, reduced axis LP {t['reduced_s']:.2f}, "
+        f"lp {t['lp_s']:.2f}, "
         f"scan {t['scan_s']:.2f}, certify {t['certify_s']:.2f}; menu profit {t['menu_s']:.2f} s",
     ]
     return "\n".join(lines)

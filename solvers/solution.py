@@ -60,7 +60,12 @@ class RoundLog:
 
 @dataclass(frozen=True)
 class SolveStats:
-    """Counts and wall times (seconds) of the phases of one solve."""
+    """Counts and wall times (seconds) of the phases of one solve.
+
+    ``iterations`` counts simplex iterations of the reduced axis LP (if used)
+    and of every cut round; ``timings`` has build_s, reduced_s, lp_s, scan_s,
+    certify_s and total_s.
+    """
 
     rounds: int
     rows: int
