@@ -23,6 +23,7 @@ log = logging.getLogger("dualmech")
 
 PAIR_TOL = 1e-9  # stop when no pair row is violated by more than this (u units)
 GAP_TOL = 1e-7   # relative: |dual - primal| <= GAP_TOL * max(1, |primal|)
+FORMS = ("gradient", "measure")
 
 
 def _resolve(setting: str | Setting, grid: int | Grid, quadrature: str, params: dict[str, Any]) -> tuple[Setting, Grid]:
@@ -76,6 +77,8 @@ def solve(
     threads: int = 0,
     feasibility_tol: float = 1e-10,
     reduce_axis: bool | None = None,
+    form: str = "gradient",
+    stencil: int = 2,
     **params: Any,
 ) -> Solution:
     """Solve the gradient-form LP of DESIGN §1.1 on a grid and certify it.
@@ -109,6 +112,12 @@ def solve(
         (:mod:`solvers.axis_reduction`) and start the full LP from its basis;
         only for backends with a basis (HiGHS). The optimum is the same either
         way; None picks by :func:`reduction_pays`.
+    form : {"gradient", "measure"}
+        ``gradient``: the LP of DESIGN §1.1 with pair multipliers as dual.
+        ``measure``: the u-only LP of §1.2 and its transport dual, each solved
+        as its own LP (:mod:`solvers.measure_solve`); needs a density.
+    stencil : int
+        Measure form only: spread directions p with |p|_inf <= stencil.
     **params
         ``alpha``, ``belief``, ``dist`` for :func:`grids.make_setting`.
 
@@ -122,7 +131,14 @@ def solve(
     t_start = time.perf_counter()
     if solver not in ("highs", "scs"):
         make_backend(solver, BackendOptions())  # raises InvalidInput listing the known ones
+    if form not in FORMS:
+        raise InvalidInput(f"unknown form {form!r}; known forms: {', '.join(FORMS)}")
     s, g = _resolve(setting, grid, quadrature, params)
+    if form == "measure":
+        from solvers.measure_solve import solve_measure
+
+        return solve_measure(s, g, radius=stencil, solver=solver, gap_tol=gap_tol, row_tol=pair_tol,
+                             options=BackendOptions(feasibility_tol, time_limit, threads))
     lp = GradientLP.build(s, g)
     options = BackendOptions(feasibility_tol, time_limit, threads)
     backend = make_backend(solver, options)

@@ -20,6 +20,7 @@ from solvers.menu import DEFAULT_MENU_TOL, Menu, extract_menu
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from solvers.measure_solve import TransportDual
     from solvers.menu_profit import MenuProfit
 
 
@@ -77,7 +78,12 @@ class SolveStats:
 
 @dataclass(frozen=True, eq=False)
 class Solution:
-    """Primal, dual and certificate of one gradient-form solve.
+    """Primal, dual and certificate of one solve.
+
+    ``form`` is ``gradient`` (DESIGN §1.1: ``dual`` holds the pair multipliers
+    y) or ``measure`` (§1.2: ``dual`` is a :class:`solvers.measure_solve.TransportDual`
+    with flows, moves and their cost; ``primal.g`` is then a one-sided
+    difference subgradient of u).
 
     Attributes
     ----------
@@ -91,10 +97,11 @@ class Solution:
     solver: str
     status: str
     primal: Primal
-    dual: Dual
+    dual: "Dual | TransportDual"
     certificate: Certificate
     stats: SolveStats
     tolerances: dict[str, float] = field(default_factory=dict)
+    form: str = "gradient"
     _cache: dict[tuple, Any] = field(default_factory=dict, init=False, repr=False)
 
     @property
