@@ -53,6 +53,15 @@ def _outer(factors: list[np.ndarray]) -> np.ndarray:
     return np.asarray(out).ravel()
 
 
+def require_density(setting: Setting) -> None:
+    """Refuse laws without a bounded density: sample files, beta with a parameter below 1."""
+    dist = setting.dist
+    if not isinstance(dist, ProductDistribution):
+        raise InvalidInput(f"the measure form needs a density; {dist.spec} is a sample of types")
+    if dist.family == "beta" and min(dist.params) < 1:
+        raise InvalidInput(f"the measure form needs a density bounded on the box; {dist.spec} is unbounded at an edge")
+
+
 def grid_measure(setting: Setting, grid: Grid) -> GridMeasure:
     """Discretize mu onto the grid points with the grid's own cells.
 
@@ -62,12 +71,8 @@ def grid_measure(setting: Setting, grid: Grid) -> GridMeasure:
         For a sample-based law (no density) or a density unbounded on the box
         (beta with a parameter below 1), whose boundary mass is infinite.
     """
-    dist = setting.dist
-    if not isinstance(dist, ProductDistribution):
-        raise InvalidInput(f"the measure form needs a density; {dist.spec} is a sample of types")
-    if dist.family == "beta" and min(dist.params) < 1:
-        raise InvalidInput(f"the measure form needs a density bounded on the box; {dist.spec} is unbounded at an edge")
-    law = dist.marginal()
+    require_density(setting)
+    law = setting.dist.marginal()
     n, alpha, c = setting.n, setting.alpha, setting.c
     lam = 1.0 - alpha
     cells = [axis_cells(grid.k, float(c[a]), grid.quadrature) for a in range(n)]

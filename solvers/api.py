@@ -18,6 +18,7 @@ from solvers.backends import BackendOptions, make_backend
 from solvers.certificate import certify
 from solvers.gradient_lp import GradientLP, most_violated_pairs
 from solvers.solution import Dual, Primal, RoundLog, Solution, SolveStats
+from solvers.warm_start import WarmStart, make_warm_start
 
 log = logging.getLogger("dualmech")
 
@@ -78,7 +79,8 @@ def solve(
     feasibility_tol: float = 1e-10,
     reduce_axis: bool | None = None,
     form: str = "gradient",
-    stencil: int = 2,
+    stencil: int = 1,
+    warm_start: "str | WarmStart" = "none",
     **params: Any,
 ) -> Solution:
     """Solve the gradient-form LP of DESIGN §1.1 on a grid and certify it.
@@ -118,6 +120,9 @@ def solve(
         as its own LP (:mod:`solvers.measure_solve`); needs a density.
     stencil : int
         Measure form only: spread directions p with |p|_inf <= stencil.
+    warm_start : {"none", "coarse", "rochetnet"} or WarmStart
+        Gradient form only: extra pair rows for the first LP
+        (:mod:`solvers.warm_start`); the optimum is the cold one.
     **params
         ``alpha``, ``belief``, ``dist`` for :func:`grids.make_setting`.
 
@@ -139,11 +144,19 @@ def solve(
 
         return solve_measure(s, g, radius=stencil, solver=solver, gap_tol=gap_tol, row_tol=pair_tol,
                              options=BackendOptions(feasibility_tol, time_limit, threads))
-    lp = GradientLP.build(s, g)
     options = BackendOptions(feasibility_tol, time_limit, threads)
+    t_warm = time.perf_counter()
+    if isinstance(warm_start, str):
+        warm_start = make_warm_start(warm_start, s, g, solver=solver, pair_tol=pair_tol, gap_tol=gap_tol,
+                                     max_rounds=max_rounds, time_limit=time_limit, threads=threads,
+                                     reduce_axis=reduce_axis)
+    warm_s = time.perf_counter() - t_warm
+    t_start += warm_s  # the solve's own phases exclude producing the warm start
+    lp = GradientLP.build(s, g)
     backend = make_backend(solver, options)
     pi, pj = lp.stencil_pairs()
-    timings = {"build_s": time.perf_counter() - t_start, "reduced_s": 0.0, "lp_s": 0.0, "scan_s": 0.0}
+    timings = {"build_s": time.perf_counter() - t_start, "reduced_s": 0.0, "lp_s": 0.0, "scan_s": 0.0,
+               "warm_start_s": warm_s}
     basis, reduced_iterations = None, 0
     use_reduction = reduction_pays(s) if reduce_axis is None else reduce_axis
     if use_reduction and backend.supports_basis:
@@ -152,6 +165,15 @@ def solve(
     backend.load(lp.cost, lp.col_lower, lp.col_upper, lp.pair_rows(pi, pj), basis=basis)
     N = g.size
     keys = np.sort(pi * N + pj)
+    if warm_start is not None:
+        wi, wj = warm_start.pairs_i, warm_start.pairs_j
+        new = (wi != wj) & ~np.isin(wi * N + wj, keys)
+        wi, wj = np.unique(np.stack([wi[new], wj[new]]), axis=1)
+        if len(wi):
+            backend.add_rows(lp.pair_rows(wi, wj))
+            pi, pj = np.concatenate([pi, wi]), np.concatenate([pj, wj])
+            keys = np.sort(np.concatenate([keys, wi * N + wj]))
+        log.info("warm start (%s): %d extra rows, %.2f s to produce", warm_start.source, len(wi), warm_s)
     history: list[RoundLog] = []
     for round_no in range(1, max_rounds + 1):
         t0 = time.perf_counter()

@@ -14,6 +14,7 @@ import warnings
 from pathlib import Path
 
 from grids import QUADRATURE_RULES, REGISTRY, InvalidInput, make_grid, make_setting
+from grids.measure import require_density
 from solvers.backends import BACKENDS
 from solvers.menu import DEFAULT_MENU_TOL
 from solvers.status import SolverFailure
@@ -31,6 +32,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--belief", help="initial belief c, e.g. 0.5,0.5 (default 1/2 per good; monopolist 0)")
     p.add_argument("--dist", default="uniform", help="uniform | beta:a,b | truncnorm:mean,sd | samples:PATH")
     p.add_argument("--solver", default="highs", choices=sorted(BACKENDS), help="LP backend (default highs)")
+    p.add_argument("--form", choices=("gradient", "measure", "both"), default="gradient",
+                   help="gradient-form LP (DESIGN 1.1), measure form with transport dual (1.2), or both")
+    p.add_argument("--stencil", type=int, default=1, metavar="R",
+                   help="measure form: spread directions with |p|_inf <= R (default 1)")
     p.add_argument("--quadrature", default="cell", choices=QUADRATURE_RULES, help="weight rule (default cell)")
     p.add_argument("--menu-tol", type=float, default=DEFAULT_MENU_TOL, help="allocation clustering radius")
     p.add_argument("--pair-tol", type=float, default=1e-9, help="largest allowed convexity-row violation")
@@ -66,42 +71,74 @@ def main(argv: list[str] | None = None) -> int:
                 raise InvalidInput(f"--{name.replace('_', '-')} must be positive")
         if args.max_rounds < 1:
             raise InvalidInput("--max-rounds must be at least 1")
+        if args.stencil < 1:
+            raise InvalidInput("--stencil must be at least 1")
         setting = make_setting(args.setting, alpha=args.alpha, belief=args.belief, dist=args.dist)
         grid = make_grid(setting, args.grid, args.quadrature)
+        if args.form != "gradient":
+            require_density(setting)
     except InvalidInput as err:
         return _fail("bad input", str(err), 2)
 
     from solvers.api import solve  # after validation: nothing heavy for a refused input
 
-    logging.getLogger("dualmech").info("%s, k = %d: %d points", setting.name, grid.k, grid.size)
-    try:
-        sol = solve(setting, grid, solver=args.solver, pair_tol=args.pair_tol, gap_tol=args.gap_tol,
-                    max_rounds=args.max_rounds, time_limit=args.time_limit, threads=args.threads,
-                    reduce_axis={"auto": None, "on": True, "off": False}[args.axis_reduction])
-    except SolverFailure as err:
-        if args.json:
-            print(json.dumps({"setting": setting.name, "params": setting.params(), "status": err.status,
-                              "message": err.message}))
-        return _fail("solver failure", str(err), 1)
+    log = logging.getLogger("dualmech")
+    log.info("%s, k = %d: %d points", setting.name, grid.k, grid.size)
+    forms = ("gradient", "measure") if args.form == "both" else (args.form,)
+    solutions = {}
+    for form in forms:
+        try:
+            solutions[form] = solve(
+                setting, grid, solver=args.solver, pair_tol=args.pair_tol, gap_tol=args.gap_tol,
+                max_rounds=args.max_rounds, time_limit=args.time_limit, threads=args.threads,
+                reduce_axis={"auto": None, "on": True, "off": False}[args.axis_reduction],
+                form=form, stencil=args.stencil)
+        except SolverFailure as err:
+            if args.json:
+                print(json.dumps({"setting": setting.name, "params": setting.params(), "form": form,
+                                  "status": err.status, "message": err.message}))
+            return _fail("solver failure", str(err), 1)
 
-    summary = sol.summary(args.menu_tol)
-    if args.out is not None:
-        sol.save(args.out, args.menu_tol, plot=True)
-        logging.getLogger("dualmech").info("wrote %s", args.out)
-    if args.plot is not None:
-        default = f"{setting.name}-k{grid.k}.png"
-        path = Path(args.plot or default)
-        if args.out is not None and not path.is_absolute():
-            path = args.out / path
-        sol.plot(path)
-        logging.getLogger("dualmech").info("wrote %s", path)
+    summaries = {form: sol.summary(args.menu_tol) for form, sol in solutions.items()}
+    for form, sol in solutions.items():
+        target = args.out if len(forms) == 1 or args.out is None else args.out / form
+        if target is not None:
+            sol.save(target, args.menu_tol, plot=True)
+            log.info("wrote %s", target)
+        if args.plot is not None:
+            suffix = "" if len(forms) == 1 else f"-{form}"
+            path = Path(args.plot or f"{setting.name}-k{grid.k}{suffix}.png")
+            if args.out is not None and not path.is_absolute():
+                path = args.out / path
+            sol.plot(path)
+            log.info("wrote %s", path)
+    if len(forms) == 1:
+        result = summaries[forms[0]]
+    else:
+        result = combined_summary(summaries)
+        if args.out is not None:
+            (args.out / "summary.json").write_text(json.dumps(result, indent=2, allow_nan=False) + "\n")
     if args.json:
-        print(json.dumps(summary, allow_nan=False))
+        print(json.dumps(result, allow_nan=False))
     else:
         from solvers.report import format_summary
 
-        print(format_summary(summary))
+        for form, summary in summaries.items():
+            print(("" if form == forms[0] else "\n") + (f"== {form} form ==\n" if len(forms) > 1 else "")
+                  + format_summary(summary))
+        if len(forms) > 1:
+            print(f"\nmeasure - gradient  {result['difference']:+.3e}   (primal values; O(h) discretization)")
     return 0
+
+
+def combined_summary(summaries: dict[str, dict]) -> dict:
+    """The --form both object: shared keys, both summaries, and their difference."""
+    grad, meas = summaries["gradient"], summaries["measure"]
+    return {
+        "setting": grad["setting"], "params": grad["params"], "grid": grad["grid"],
+        "status": "optimal" if grad["status"] == meas["status"] == "optimal" else "inaccurate",
+        "forms": summaries, "difference": meas["primal_value"] - grad["primal_value"],
+    }
 
 
 if __name__ == "__main__":

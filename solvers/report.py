@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import sparse
 
 if TYPE_CHECKING:
     from solvers.solution import Solution
@@ -31,6 +30,7 @@ def summary_dict(sol: "Solution", tol: float) -> dict[str, Any]:
         "params": sol.setting.params(),
         "grid": {"k": sol.grid.k, "n": sol.grid.n, "points": sol.grid.size, "quadrature": sol.grid.quadrature},
         "solver": sol.solver,
+        "form": sol.form,
         "status": sol.status,
         "primal_value": cert.primal_value,
         "dual_value": cert.dual_value,
@@ -49,6 +49,7 @@ def summary_dict(sol: "Solution", tol: float) -> dict[str, Any]:
         "menu_profit_method": mp.method,
         "timings": timings,
         "lp": {"rows": stats.rows, "columns": stats.columns, "rounds": stats.rounds, "iterations": stats.iterations},
+        **sol.dual.summary_extra(sol.grid),
     }
 
 
@@ -57,18 +58,28 @@ def _fmt_alloc(a: list[float]) -> str:
 
 
 def format_summary(summary: dict[str, Any]) -> str:
-    """A readable multi-line report of a summary dict."""
+    """A readable multi-line report of a summary dict (either form)."""
     p, t, lp = summary["params"], summary["timings"], summary["lp"]
     res = summary["residuals"]
+    measure = summary.get("form") == "measure"
     lines = [
         f"{summary['setting']}  alpha={p['alpha']:g}  belief={p['belief']}  dist={p['dist']}  "
         f"k={summary['grid']['k']} ({summary['grid']['points']:,} points, {summary['grid']['quadrature']} weights)",
-        f"status        {summary['status']}   (solver {summary['solver']})",
-        f"primal        {summary['primal_value']:.10f}   (optimum of the discrete grid LP)",
-        f"dual          {summary['dual_value']:.10f}   (recomputed from the multipliers)",
+        f"status        {summary['status']}   (solver {summary['solver']}, {summary.get('form', 'gradient')} form)",
+        f"primal        {summary['primal_value']:.10f}   "
+        + ("(u-only LP: sum_i mu_i u_i)" if measure else "(optimum of the discrete grid LP)"),
+        f"dual          {summary['dual_value']:.10f}   "
+        + ("(transport cost, its own LP, recomputed from the flows)" if measure
+           else "(recomputed from the multipliers)"),
         f"gap           {summary['gap']:.3e}   (certified bound {summary['dual_bound']:.10f})",
-        f"residuals     pairs {res['max_pair_violation']:.1e}, bounds {res['primal_bound_violation']:.1e}, "
-        f"dual flow {res['dual_flow_violation']:.1e}",
+        f"residuals     {'stencil rows' if measure else 'pairs'} {res['max_pair_violation']:.1e}, "
+        f"bounds {res['primal_bound_violation']:.1e}, "
+        f"{'leftover mass' if measure else 'dual flow'} {res['dual_flow_violation']:.1e}",
+    ]
+    if measure:
+        lines.append(f"transport     {summary['flow_edges']:,} edges carry flow, {summary['no_trade_cells']:,} "
+                     f"no-trade cells, spread stencil radius {summary['stencil_radius']}")
+    lines += [
         f"menu profit   {summary['menu_profit']:.10f}   ({summary['menu_profit_method']}"
         + (f", stderr {summary['menu_profit_stderr']:.1e}" if summary["menu_profit_stderr"] else "")
         + (", stderr undefined" if summary["menu_profit_stderr"] is None else "")
@@ -79,13 +90,14 @@ def format_summary(summary: dict[str, Any]) -> str:
     ]
     for item in summary["menu"]:
         lines.append(f"  {_fmt_alloc(item['allocation']):<28} {item['price']:>10.5f} {item['mass']:>8.4f}")
+    phases = ", ".join(f"{name} {t[key]:.2f}" for name, key in (
+        ("build", "build_s"), ("reduced axis LP", "reduced_s"), ("primal LP", "primal_s"), ("dual LP", "dual_s"),
+        ("lp", "lp_s"), ("scan", "scan_s"), ("certify", "certify_s")) if t.get(key))
     lines += [
         "",
-        f"LP            {lp['rows']:,} rows x {lp['columns']:,} columns, {lp['rounds']} cut round(s), "
-        f"{lp['iterations']:,} simplex iterations",
-        f"time          total {t['total_s']:.2f} s: build {t['build_s']:.2f}, reduced axis LP {t['reduced_s']:.2f}, "
-        f"lp {t['lp_s']:.2f}, "
-        f"scan {t['scan_s']:.2f}, certify {t['certify_s']:.2f}; menu profit {t['menu_s']:.2f} s",
+        f"LP            {lp['rows']:,} rows x {lp['columns']:,} columns, "
+        + ("" if measure else f"{lp['rounds']} cut round(s), ") + f"{lp['iterations']:,} simplex iterations",
+        f"time          total {t['total_s']:.2f} s: {phases}; menu profit {t['menu_s']:.2f} s",
     ]
     return "\n".join(lines)
 
@@ -102,15 +114,15 @@ def save_solution(sol: "Solution", directory: Path, tol: float, plot: bool) -> P
     try:
         summary = summary_dict(sol, tol)
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n")
-        y = sparse.coo_matrix(sol.dual.y)
         np.savez_compressed(
             tmp / "arrays.npz",
             points=sol.grid.points, weights=sol.grid.weights, u=sol.primal.u, g=sol.primal.g, t=sol.primal.t,
-            y_row=y.row, y_col=y.col, y_val=y.data,
-            menu_allocations=sol.menu(tol).allocations, menu_prices=sol.menu(tol).prices,
+            menu_allocations=sol.menu(tol).allocations, menu_prices=sol.menu(tol).prices, **sol.dual.arrays(),
         )
         if plot:
             sol.plot(tmp / "solution.png")
+            if sol.form == "measure" and sol.grid.n == 2:
+                sol.plot(tmp / "transport.png", kind="transport")
         directory.mkdir(parents=True, exist_ok=True)
         for item in tmp.iterdir():
             os.replace(item, directory / item.name)

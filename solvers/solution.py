@@ -47,6 +47,15 @@ class Dual:
     value: float
     bound: float
 
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The multipliers as COO arrays for ``arrays.npz``."""
+        y = sparse.coo_matrix(self.y)
+        return {"y_row": y.row, "y_col": y.col, "y_val": y.data}
+
+    def summary_extra(self, grid: Grid) -> dict[str, Any]:
+        """Form-specific summary entries (none for the gradient form)."""
+        return {}
+
 
 @dataclass(frozen=True)
 class RoundLog:
@@ -131,11 +140,27 @@ class Solution:
             self._cache[key] = evaluate_menu(self.setting, menu.allocations, menu.prices, seed=seed)
         return self._cache[key]
 
-    def plot(self, path: str | Path | None = None) -> "Figure":
-        """u and the allocation maps (1D curves, 2D maps per good, 3D slices); saved if ``path``."""
+    def plot(self, path: str | Path | None = None, kind: str = "allocation") -> "Figure":
+        """A figure of the solution, saved if ``path``.
+
+        ``kind="allocation"``: u and the allocation maps (1D curves, 2D maps per
+        good, 3D slices). ``kind="transport"`` (measure form, n <= 2): the
+        signed measure, the optimal flow and the no-trade region
+        (:func:`solvers.plot_transport.plot_transport`).
+        """
         from solvers.plotting import plot_solution, save_figure
 
-        fig = plot_solution(self.setting, self.grid, self.primal.u, self.primal.g)
+        if kind == "transport":
+            if self.form != "measure":
+                raise ValueError(f'plot(kind="transport") needs the transport dual; this solution has '
+                                 f'form="{self.form}": solve with form="measure"')
+            from solvers.plot_transport import plot_transport
+
+            fig = plot_transport(self)
+        elif kind == "allocation":
+            fig = plot_solution(self.setting, self.grid, self.primal.u, self.primal.g)
+        else:
+            raise ValueError(f'plot kind must be "allocation" or "transport", got {kind!r}')
         if path is not None:
             save_figure(fig, Path(path))
         return fig

@@ -28,11 +28,20 @@ class BackendOptions:
         Seconds for one solve (inf for none).
     threads : int
         Threads the backend may use (0: its default).
+    simplex : {"dual", "primal"}
+        Simplex variant for backends that have one: dual for LPs with many
+        rows and few columns (and for adding rows warm), primal for the
+        transport LP (few rows, many columns).
+    presolve : bool
+        Let the backend presolve. HiGHS 1.15's presolve broke the transport LP
+        at k = 256 ("Solve error"); without it the same LP solved in 65 s.
     """
 
     feasibility_tol: float = 1e-10
     time_limit: float = float("inf")
     threads: int = 0
+    simplex: str = "dual"
+    presolve: bool = True
 
 
 @dataclass(frozen=True)

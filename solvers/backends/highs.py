@@ -33,10 +33,12 @@ class HighsBackend:
         self.highs.silent()
         for key, value in {
             "solver": "simplex",
-            "simplex_strategy": 1,  # dual simplex: stays dual feasible when rows are added
+            # dual simplex stays dual feasible when rows are added; primal suits few rows, many columns
+            "simplex_strategy": 4 if options.simplex == "primal" else 1,
             "primal_feasibility_tolerance": options.feasibility_tol,
             "dual_feasibility_tolerance": options.feasibility_tol,
             "time_limit": float(options.time_limit),
+            "presolve": "on" if options.presolve else "off",
         }.items():
             self.highs.setOptionValue(key, value)
         if options.threads:
