@@ -283,3 +283,39 @@ def test_solver_failure_exits_1(tmp_path) -> None:
     assert text.stdout == ""
     assert text.stderr.strip().splitlines() == [text.stderr.strip()]  # one line
     assert text.stderr.startswith("solve: solver failure: round_limit")
+
+
+def test_form_measure_json(tmp_path) -> None:
+    proc = run_cli("--setting", "amm2d", "--grid", "16", "--form", "measure", "--json", "-q", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    obj = parse_json_stdout(proc)
+    check_summary(obj, "amm2d", 16, 2)
+    assert obj["form"] == "measure"
+    # The transport cost is the dual value of the measure form (the same number, recomputed).
+    assert obj["transport_cost"] == obj["dual_value"]
+    assert obj["flow_edges"] > 0 and 0 < obj["no_trade_cells"] < 17 * 17
+
+
+def test_form_both_json_and_out(tmp_path) -> None:
+    out = tmp_path / "both"
+    proc = run_cli("--setting", "amm2d", "--grid", "16", "--form", "both", "--json", "-q", "--out", str(out),
+                   cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    obj = parse_json_stdout(proc)
+    assert set(obj["forms"]) == {"gradient", "measure"}
+    grad, meas = obj["forms"]["gradient"], obj["forms"]["measure"]
+    assert grad["form"] == "gradient" and meas["form"] == "measure"
+    assert obj["difference"] == meas["primal_value"] - grad["primal_value"]
+    # both are O(h) = 1/16 discretizations of the same optimum (DESIGN §1.4: ~1e-2 at k = 64)
+    assert abs(obj["difference"]) < 0.1
+    assert (out / "gradient" / "summary.json").is_file() and (out / "measure" / "transport.png").is_file()
+    assert json.loads((out / "summary.json").read_text())["forms"]["measure"]["status"] == "optimal"
+
+
+def test_form_measure_refuses_sample_laws(tmp_path) -> None:
+    path = tmp_path / "types.npy"
+    np.save(path, np.random.default_rng(0).random((50, 2)))
+    proc = run_cli("--setting", "amm2d", "--grid", "8", "--form", "measure", "--dist", f"samples:{path}",
+                   "--out", str(tmp_path / "never"), cwd=tmp_path)
+    assert proc.returncode == 2 and "needs a density" in proc.stderr
+    assert not (tmp_path / "never").exists()
