@@ -28,8 +28,9 @@ from grids.settings import Setting
 class GridMeasure:
     """The three parts of mu at the grid points (arrays of shape (N,)).
 
-    ``boundary`` >= 0 on boundary points, ``interior`` <= 0 everywhere (for
-    alpha <= 1), ``point`` the unit mass at c; ``total`` is their sum.
+    ``boundary`` >= 0 on boundary points; ``interior`` is <= 0 for the uniform
+    law but can be positive near edges where a density vanishes (beta:2,2);
+    ``point`` is the unit mass at c; ``total`` is their sum.
     """
 
     boundary: np.ndarray

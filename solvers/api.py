@@ -221,5 +221,5 @@ def solve(
         setting=s, grid=g, solver=solver, status=status,
         primal=Primal(u=u, g=gr, t=t, value=cert.primal_value),
         dual=Dual(y=y, value=cert.dual_value, bound=cert.dual_bound),
-        certificate=cert, stats=stats, tolerances={"pair": pair_tol, "gap": gap_tol},
+        certificate=cert, stats=stats, tolerances={"pair": pair_tol, "gap": gap_tol}, warm_start=warm_start,
     )

@@ -36,6 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="gradient-form LP (DESIGN 1.1), measure form with transport dual (1.2), or both")
     p.add_argument("--stencil", type=int, default=1, metavar="R",
                    help="measure form: spread directions with |p|_inf <= R (default 1)")
+    p.add_argument("--warm-start", choices=("none", "coarse", "rochetnet"), default="none",
+                   help="initial pair rows: none, a k/2 solve, or a trained RochetNet (gradient form)")
+    p.add_argument("--train-steps", type=int, help="RochetNet training steps (warm start rochetnet)")
+    p.add_argument("--menu-size", type=int, help="RochetNet menu items K (default 1024)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="RochetNet device")
     p.add_argument("--quadrature", default="cell", choices=QUADRATURE_RULES, help="weight rule (default cell)")
     p.add_argument("--menu-tol", type=float, default=DEFAULT_MENU_TOL, help="allocation clustering radius")
     p.add_argument("--pair-tol", type=float, default=1e-9, help="largest allowed convexity-row violation")
@@ -51,6 +56,23 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write the allocation plot (default name: SETTING-kK.png; inside --out if given)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     return p
+
+
+def _train_config(args: argparse.Namespace):
+    """The RochetNet configuration from the flags, validated before any work."""
+    for name in ("train_steps", "menu_size"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise InvalidInput(f"--{name.replace('_', '-')} must be at least 1")
+    from neural.rochetnet import TrainConfig, resolve_device
+
+    resolve_device(args.device)  # refuses cuda without a GPU
+    overrides = {"device": args.device}
+    if args.train_steps is not None:
+        overrides["steps"] = args.train_steps
+    if args.menu_size is not None:
+        overrides["menu_size"] = args.menu_size
+    return TrainConfig(**overrides)
 
 
 def _fail(kind: str, message: str, code: int) -> int:
@@ -77,10 +99,14 @@ def main(argv: list[str] | None = None) -> int:
         grid = make_grid(setting, args.grid, args.quadrature)
         if args.form != "gradient":
             require_density(setting)
+        if args.warm_start != "none" and args.form != "gradient":
+            raise InvalidInput("--warm-start applies to the gradient form only")
+        train_config = _train_config(args) if args.warm_start == "rochetnet" else None
     except InvalidInput as err:
         return _fail("bad input", str(err), 2)
 
     from solvers.api import solve  # after validation: nothing heavy for a refused input
+    from solvers.warm_start import make_warm_start
 
     log = logging.getLogger("dualmech")
     log.info("%s, k = %d: %d points", setting.name, grid.k, grid.size)
@@ -92,7 +118,9 @@ def main(argv: list[str] | None = None) -> int:
                 setting, grid, solver=args.solver, pair_tol=args.pair_tol, gap_tol=args.gap_tol,
                 max_rounds=args.max_rounds, time_limit=args.time_limit, threads=args.threads,
                 reduce_axis={"auto": None, "on": True, "off": False}[args.axis_reduction],
-                form=form, stencil=args.stencil)
+                form=form, stencil=args.stencil,
+                warm_start=make_warm_start(args.warm_start, setting, grid, train_config)
+                if args.warm_start == "rochetnet" else args.warm_start)
         except SolverFailure as err:
             if args.json:
                 print(json.dumps({"setting": setting.name, "params": setting.params(), "form": form,

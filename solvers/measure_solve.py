@@ -145,8 +145,8 @@ def solve_measure(
     """
     from grids.errors import InvalidInput
 
-    if radius < 1:
-        raise InvalidInput(f"stencil radius must be >= 1, got {radius}")
+    if isinstance(radius, bool) or not isinstance(radius, (int, np.integer)) or radius < 1:
+        raise InvalidInput(f"stencil radius must be an integer >= 1, got {radius!r}")
     t_start = time.perf_counter()
     mu = grid_measure(setting, grid)
     stn = Stencil.build(setting, grid, radius)

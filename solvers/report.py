@@ -49,6 +49,11 @@ def summary_dict(sol: "Solution", tol: float) -> dict[str, Any]:
         "menu_profit_method": mp.method,
         "timings": timings,
         "lp": {"rows": stats.rows, "columns": stats.columns, "rounds": stats.rounds, "iterations": stats.iterations},
+        "bounds": [b.as_dict() for b in sol.bounds(tol)],
+        "warm_start": None if sol.warm_start is None else {
+            "source": sol.warm_start.source, "seconds": sol.warm_start.seconds,
+            "rows": int(len(sol.warm_start.pairs_i)),
+            **{key: val for key, val in sol.warm_start.info.items() if key != "menu"}},
         **sol.dual.summary_extra(sol.grid),
     }
 
@@ -90,6 +95,12 @@ def format_summary(summary: dict[str, Any]) -> str:
     ]
     for item in summary["menu"]:
         lines.append(f"  {_fmt_alloc(item['allocation']):<28} {item['price']:>10.5f} {item['mass']:>8.4f}")
+    lines += ["", "bounds:"] + [
+        f"  {b['name']:<16} {b['value']:.10f}" + (f" ± {b['stderr']:.1e}" if b["stderr"] else "") + f"   {b['kind']}"
+        for b in summary["bounds"]]
+    if summary.get("warm_start"):
+        ws = summary["warm_start"]
+        lines.append(f"warm start    {ws['source']}: {ws['rows']:,} initial rows, {ws['seconds']:.2f} s to produce")
     phases = ", ".join(f"{name} {t[key]:.2f}" for name, key in (
         ("build", "build_s"), ("reduced axis LP", "reduced_s"), ("primal LP", "primal_s"), ("dual LP", "dual_s"),
         ("lp", "lp_s"), ("scan", "scan_s"), ("certify", "certify_s")) if t.get(key))

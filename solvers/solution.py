@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from solvers.measure_solve import TransportDual
+    from solvers.warm_start import WarmStart
     from solvers.menu_profit import MenuProfit
 
 
@@ -85,6 +86,20 @@ class SolveStats:
     history: tuple[RoundLog, ...]
 
 
+@dataclass(frozen=True)
+class Bound:
+    """One row of :meth:`Solution.bounds`: a value, its standard error (0 if exact) and what it bounds."""
+
+    name: str
+    value: float
+    stderr: float
+    kind: str
+
+    def as_dict(self) -> dict[str, Any]:
+        stderr = self.stderr if np.isfinite(self.stderr) else None  # None: undefined (one sample)
+        return {"name": self.name, "value": self.value, "stderr": stderr, "kind": self.kind}
+
+
 @dataclass(frozen=True, eq=False)
 class Solution:
     """Primal, dual and certificate of one solve.
@@ -111,6 +126,7 @@ class Solution:
     stats: SolveStats
     tolerances: dict[str, float] = field(default_factory=dict)
     form: str = "gradient"
+    warm_start: "WarmStart | None" = None
     _cache: dict[tuple, Any] = field(default_factory=dict, init=False, repr=False)
 
     @property
@@ -139,6 +155,35 @@ class Solution:
             menu = self.menu(tol)
             self._cache[key] = evaluate_menu(self.setting, menu.allocations, menu.prices, seed=seed)
         return self._cache[key]
+
+    def bounds(self, tol: float = DEFAULT_MENU_TOL) -> tuple[Bound, ...]:
+        """The values that bracket the optimum, side by side.
+
+        LP primal and dual (the discrete problem), the LP menu's exact profit
+        (continuous, a lower bound), the trained net's menu profit when the
+        solve was warm-started by a RochetNet (continuous, a lower bound), and
+        the closed form where DESIGN §1.4 has one.
+        """
+        from solvers.known_values import known_optimum
+        from solvers.menu_profit import evaluate_menu
+
+        mp = self.menu_profit(tol)
+        out = [
+            Bound("LP primal", self.primal.value, 0.0, "discrete optimum"),
+            Bound("LP dual", self.dual.value, 0.0, "discrete, recomputed"),
+            Bound("LP menu profit", mp.value, mp.stderr, f"continuous lower bound ({mp.method})"),
+        ]
+        net = self.warm_start.info.get("menu") if self.warm_start is not None else None
+        if net is not None:
+            key = ("net_profit",)
+            if key not in self._cache:
+                self._cache[key] = evaluate_menu(self.setting, *net)
+            nb = self._cache[key]
+            out.append(Bound("net menu profit", nb.value, nb.stderr, f"continuous lower bound ({nb.method})"))
+        known = known_optimum(self.setting)
+        if known is not None:
+            out.append(Bound("closed form", known[0], 0.0, known[1]))
+        return tuple(out)
 
     def plot(self, path: str | Path | None = None, kind: str = "allocation") -> "Figure":
         """A figure of the solution, saved if ``path``.

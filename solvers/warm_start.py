@@ -102,15 +102,16 @@ def rochetnet_warm_start(setting: Setting, grid: Grid, config=None) -> WarmStart
     u, g = menu_utility(alloc, prices, grid.points)
     i, j = tight_pairs(grid, u, g)
     return WarmStart("rochetnet", i, j, time.perf_counter() - t0,
-                     {"train_s": result.train_seconds, "menu_items": len(prices), "device": result.device})
+                     {"train_s": result.train_seconds, "menu_items": len(prices), "device": result.device,
+                      "menu": (alloc, prices)})
 
 
-def make_warm_start(kind: str, setting: Setting, grid: Grid, **solve_kwargs) -> WarmStart | None:
-    """The named warm start, or None for ``none``."""
+def make_warm_start(kind: str, setting: Setting, grid: Grid, train_config=None, **solve_kwargs) -> WarmStart | None:
+    """The named warm start, or None for ``none`` (``train_config``: a neural.TrainConfig for rochetnet)."""
     if kind not in WARM_STARTS:
         raise InvalidInput(f"unknown warm start {kind!r}; known: {', '.join(WARM_STARTS)}")
     if kind == "coarse":
         return coarse_warm_start(setting, grid, **solve_kwargs)
     if kind == "rochetnet":
-        return rochetnet_warm_start(setting, grid)
+        return rochetnet_warm_start(setting, grid, train_config)
     return None
