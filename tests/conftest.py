@@ -1,11 +1,8 @@
-"""Shared helpers for the tests: closed forms of DESIGN §1.4."""
+"""Shared helpers for the tests (closed forms live in solvers.known_values)."""
 
 from __future__ import annotations
 
 import pytest
-
-from solvers.known_values import (AMM2D_PROFIT_ALPHA0, MONOPOLIST2D_REVENUE,  # noqa: F401  (re-exported)
-                                  spread_profit_1d, table2_menu)
 
 
 def spread_half_width(alpha: float) -> float:

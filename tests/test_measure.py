@@ -28,7 +28,8 @@ from grids.measure import grid_measure
 from solvers import solve
 from solvers.menu_profit import evaluate_menu
 
-from conftest import AMM2D_PROFIT_ALPHA0, MONOPOLIST2D_REVENUE, spread_half_width, table2_menu
+from conftest import spread_half_width
+from solvers.known_values import AMM2D_PROFIT_ALPHA0, MONOPOLIST2D_REVENUE, table2_menu
 
 LAWS = ("uniform", "beta:2,3", "truncnorm:0.5,0.3")
 RULES = ("cell", "away")

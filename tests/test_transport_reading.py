@@ -16,7 +16,7 @@ from solvers.stencil import Stencil
 from solvers.transport_reading import (MASS_TOL, face_groups, flow_paths, inward_cells, no_trade_region,
                                        origin_shares, zero_allocation_region)
 
-from conftest import table2_menu
+from solvers.known_values import table2_menu
 
 K = 32
 # One grid step in l_inf: the 3 x 3 block around a point.

@@ -9,8 +9,9 @@ from grids import make_setting
 from solvers import solve
 from solvers.menu_profit import evaluate_menu
 
-from conftest import (AMM2D_PROFIT_ALPHA0, MONOPOLIST2D_REVENUE, spread_half_width, spread_profit_1d,
-                      table2_menu)
+from conftest import spread_half_width
+from solvers.known_values import (AMM2D_PROFIT_ALPHA0, MONOPOLIST2D_REVENUE, spread_profit_1d,
+                                  table2_menu)
 
 ALPHAS = (0.0, 0.25, 0.5)
 
