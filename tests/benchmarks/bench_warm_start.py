@@ -1,0 +1,59 @@
+"""LP wall time with cold, coarse and RochetNet warm starts (markdown table). Not a test.
+
+    python tests/benchmarks/bench_warm_start.py [--quick]
+
+Each case runs in its own subprocess. ``produce s`` is the time to make the
+warm start (the k/2 solve, or training), ``solve s`` the LP solve after it;
+``train s`` is the training alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+
+CASES = [(k, dist, ws) for k in (64, 128) for dist in ("uniform", "beta:2,2") for ws in ("none", "coarse", "rochetnet")]
+
+
+def run_one(k: int, dist: str, ws: str) -> dict:
+    from grids import make_grid, make_setting
+    from solvers import solve
+    from solvers.warm_start import make_warm_start
+
+    setting = make_setting("amm2d", dist=dist)
+    grid = make_grid(setting, k)
+    t0 = time.perf_counter()
+    warm = make_warm_start(ws, setting, grid)
+    produce = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    sol = solve(setting, grid, warm_start=warm if warm is not None else "none")
+    solve_s = time.perf_counter() - t1
+    return {"k": k, "dist": dist, "warm": ws, "produce_s": produce, "solve_s": solve_s,
+            "train_s": (warm.info.get("train_s", 0.0) if warm else 0.0), "rows": int(len(warm.pairs_i)) if warm else 0,
+            "rounds": sol.stats.rounds, "value": sol.primal.value, "status": sol.status}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--one", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.one:
+        print(json.dumps(run_one(*json.loads(args.one))))
+        return
+    print("| k | law | warm start | produce s | (train s) | extra rows | LP solve s | total s | rounds | value |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for k, dist, ws in [c for c in CASES if c[0] == 64] if args.quick else CASES:
+        out = subprocess.run([sys.executable, __file__, "--one", json.dumps([k, dist, ws])],
+                             capture_output=True, text=True, check=True)
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        print(f"| {k} | {dist} | {ws} | {r['produce_s']:.2f} | {r['train_s']:.2f} | {r['rows']:,} | "
+              f"{r['solve_s']:.2f} | {r['produce_s'] + r['solve_s']:.2f} | {r['rounds']} | {r['value']:.10f} |",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()
