@@ -64,9 +64,15 @@ def _train_config(args: argparse.Namespace):
         value = getattr(args, name)
         if value is not None and value < 1:
             raise InvalidInput(f"--{name.replace('_', '-')} must be at least 1")
-    from neural.rochetnet import TrainConfig, resolve_device
+    try:
+        from neural.rochetnet import TrainConfig
+    except ImportError as err:
+        raise InvalidInput(f"--warm-start rochetnet needs torch ({err}): pip install 'dualmech[neural]'") from None
+    if args.device == "cuda":
+        import torch
 
-    resolve_device(args.device)  # refuses cuda without a GPU
+        if not torch.cuda.is_available():
+            raise InvalidInput("--device cuda asked for, but torch sees no CUDA device")
     overrides = {"device": args.device}
     if args.train_steps is not None:
         overrides["steps"] = args.train_steps
