@@ -291,7 +291,8 @@ def train_rochetnet(setting: Setting, config: TrainConfig | None = None, *, init
             opt.zero_grad(set_to_none=True)
             (-net.soft_profit(x, c + alpha * (x - c), temp)).backward()
             opt.step()
-        if step % cfg.eval_every and step != cfg.steps:
+        over = time.perf_counter() - t_start - paused >= cfg.time_limit
+        if step % cfg.eval_every and step != cfg.steps and not over:
             continue
         value, seconds = net.hard_profit(x_hold, phi_hold), elapsed()
         history.append((step, seconds, value))
@@ -302,7 +303,7 @@ def train_rochetnet(setting: Setting, config: TrainConfig | None = None, *, init
             t0 = time.perf_counter()
             callback(step, seconds, net)
             paused += time.perf_counter() - t0
-        if (patience and step - best_step >= patience) or seconds >= cfg.time_limit:
+        if (patience and step - best_step >= patience) or over:
             break
     show(None, 0.0, 0.0, 0.0)
     net.load_state_dict(best_state)
