@@ -16,6 +16,7 @@ arguments takes a slow path, 10x slower here; e^-60 is nothing next to 1): 6x au
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import sys
@@ -60,10 +61,11 @@ class TrainConfig:
     init_grid: int = 16                       # lp init: grid of the coarse LP
     init_noise: float = 0.01                  # lp init: allocation noise of the copies
     time_limit: float = math.inf              # training seconds (a finite one makes results timing-dependent)
+    threads: int | None = 1                   # torch CPU threads while training (None: leave torch's setting)
 
     def __post_init__(self) -> None:
         ints = ("menu_size", "steps", "batch_size", "eval_every", "holdout_size", "init_grid")
-        if any(getattr(self, f) < 1 for f in ints) or (self.patience or 0) < 0:
+        if any(getattr(self, f) < 1 for f in ints) or (self.patience or 0) < 0 or (self.threads or 1) < 1:
             raise InvalidInput(f"{', '.join(ints)} must be >= 1 and patience >= 0: {self}")
         if not (self.temperature > 0 and self.lr > 0 and 0 < self.lr_final <= 1 and self.init_scale > 0
                 and self.init_noise >= 0 and self.time_limit > 0
@@ -260,8 +262,28 @@ def train_rochetnet(setting: Setting, config: TrainConfig | None = None, *, init
     most the noise could add to any type's utility, so no copy is preferred and the
     initial net earns what the given menu earns; training then refines it.
     ``callback(step, seconds, net)`` runs after each evaluation; its time is not counted.
+
+    CPU training uses ``config.threads`` torch threads (then restores the setting): the
+    work is memory-bound, so 2 threads were only 10% faster than 1 on the idle 2-core
+    machine, and 17-35x slower than 1 while another process was busy on it (OpenMP
+    barriers waiting for descheduled threads).
     """
     cfg = config or TrainConfig()
+    with _torch_threads(cfg.threads):
+        return _train(setting, cfg, init_menu, progress, callback)
+
+
+@contextlib.contextmanager
+def _torch_threads(n: int | None):
+    old = torch.get_num_threads()
+    torch.set_num_threads(n or old)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
+
+
+def _train(setting: Setting, cfg: TrainConfig, init_menu, progress: bool, callback) -> TrainResult:
     t_start, paused = time.perf_counter(), 0.0
     if cfg.device == "cuda" and not torch.cuda.is_available():
         raise InvalidInput("device 'cuda' asked for, but torch sees no CUDA device")
@@ -340,9 +362,10 @@ def net_menu(result: TrainResult, sample_size: int = 2**20, seed: int = 0) -> tu
                         dtype=torch.float64)
     at, pt, chosen = torch.as_tensor(a), torch.as_tensor(p), torch.zeros(len(p), dtype=torch.bool)
     rows = max(1, CHUNK_ENTRIES // len(p))
-    for i in range(0, len(x), rows):
-        best, k = torch.addmm(pt, x[i:i + rows], at.T, beta=-1).max(1)
-        chosen[k[best > 0]] = True
+    with _torch_threads(result.config.threads):
+        for i in range(0, len(x), rows):
+            best, k = torch.addmm(pt, x[i:i + rows], at.T, beta=-1).max(1)
+            chosen[k[best > 0]] = True
     return a[chosen.numpy()], p[chosen.numpy()]
 
 
