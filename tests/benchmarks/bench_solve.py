@@ -10,12 +10,11 @@ menu-profit evaluation, reported separately.
 
 from __future__ import annotations
 
-import argparse
 import json
 import resource
-import subprocess
-import sys
 import time
+
+from harness import parser, run_case
 
 CASES = [
     ("amm2d", 32, {"alpha": 0.0}), ("amm2d", 32, {"alpha": 0.5}),
@@ -25,7 +24,7 @@ CASES = [
     ("amm2d", 64, {"alpha": 0.0, "dist": "beta:2,2"}),
     ("monopolist2d", 64, {}),
 ]
-QUICK = [c for c in CASES if c[1] <= 32 or c[0] == "amm3d" and c[1] <= 16]
+QUICK = [c for c in CASES if c[1] <= (16 if c[0] == "amm3d" else 32)]
 
 
 def run_one(name: str, k: int, params: dict) -> dict:
@@ -49,10 +48,7 @@ def run_one(name: str, k: int, params: dict) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--one", help=argparse.SUPPRESS)
-    args = ap.parse_args()
+    args = parser().parse_args()
     if args.one:
         name, k, params = json.loads(args.one)
         print(json.dumps(run_one(name, k, params)))
@@ -61,9 +57,7 @@ def main() -> None:
           "| primal | gap | items | menu profit | menu s |")
     print("|" + "---|" * 16)
     for name, k, params in QUICK if args.quick else CASES:
-        out = subprocess.run([sys.executable, __file__, "--one", json.dumps([name, k, params])],
-                             capture_output=True, text=True, check=True)
-        r = json.loads(out.stdout.strip().splitlines()[-1])
+        r = run_case(__file__, [name, k, params])
         p = ",".join(f"{a}={b}" for a, b in params.items()) or "-"
         mp = f"{r['menu_profit']:.6f}" + (f" ± {r['menu_stderr']:.0e}" if r["menu_stderr"] else "")
         print(f"| {name} | {k} | {p} | {r['N']:,} | {r['rows']:,} | {r['rounds']} | {r['reduced_s']:.2f} | "

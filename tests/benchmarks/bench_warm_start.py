@@ -9,11 +9,10 @@ warm start (the k/2 solve, or training), ``solve s`` the LP solve after it;
 
 from __future__ import annotations
 
-import argparse
 import json
-import subprocess
-import sys
 import time
+
+from harness import parser, run_case
 
 CASES = [(k, dist, ws) for k in (64, 128) for dist in ("uniform", "beta:2,2") for ws in ("none", "coarse", "rochetnet")]
 
@@ -37,19 +36,14 @@ def run_one(k: int, dist: str, ws: str) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--one", help=argparse.SUPPRESS)
-    args = ap.parse_args()
+    args = parser().parse_args()
     if args.one:
         print(json.dumps(run_one(*json.loads(args.one))))
         return
     print("| k | law | warm start | produce s | (train s) | extra rows | LP solve s | total s | rounds | value |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for k, dist, ws in [c for c in CASES if c[0] == 64] if args.quick else CASES:
-        out = subprocess.run([sys.executable, __file__, "--one", json.dumps([k, dist, ws])],
-                             capture_output=True, text=True, check=True)
-        r = json.loads(out.stdout.strip().splitlines()[-1])
+        r = run_case(__file__, [k, dist, ws])
         print(f"| {k} | {dist} | {ws} | {r['produce_s']:.2f} | {r['train_s']:.2f} | {r['rows']:,} | "
               f"{r['solve_s']:.2f} | {r['produce_s'] + r['solve_s']:.2f} | {r['rounds']} | {r['value']:.10f} |",
               flush=True)
