@@ -36,7 +36,7 @@ PRICE_MARGIN = 1e-15    # added to float64 prices so that <a_k, c> - p_k <= 0 in
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """How to train; the defaults reach 99.9% of the k = 64 LP menu profit on amm2d in ~5 s (2-core CPU).
+    """How to train; the defaults reach 99.9% of the k = 64 LP menu profit on amm2d in ~6 s (2-core CPU).
 
     For ``init="lp"`` a smaller step and a sharper softmax keep the good start:
     ``lr=0.005, temperature=300, temperature_final=3000`` (tests/benchmarks/bench_rochetnet.py).

@@ -102,7 +102,8 @@ def main() -> None:
     from solvers import solve
 
     train_rochetnet(make_setting("amm1d"), TrainConfig(menu_size=8, steps=2, device="cpu"), progress=False)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; one-time import and warm-up "
+    print(f"torch {torch.__version__} ({torch.get_num_threads()} threads; training uses TrainConfig.threads = "
+          f"{TrainConfig().threads}); one-time import and warm-up "
           f"{time.perf_counter() - t0:.1f} s (not counted below)\n", file=sys.stderr)
     names = QUICK if args.quick else [n for n in CONFIGS if args.only is None or args.only in n]
     results = []
