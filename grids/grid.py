@@ -143,7 +143,8 @@ def make_grid(setting: Setting, k: int, quadrature: str = "cell") -> Grid:
     mc = c * k
     if np.any(np.abs(mc - np.round(mc)) > 1e-9):
         works = grid_sizes_with_point(c)
-        hint = f"grid sizes that work: {', '.join(map(str, works[:12]))}" if works else "no grid size up to 256 puts it on the grid"
+        hint = (f"grid sizes that work: {', '.join(map(str, works[:12]))}" if works
+                else "no grid size up to 256 puts it on the grid")
         raise InvalidInput(f"belief c = {list(setting.belief)} is not a grid point for k = {k}; {hint}")
     lattice = np.indices((k + 1,) * n).reshape(n, -1).T.astype(np.int64)
     cells = [axis_cells(k, float(cj), quadrature) for cj in c]

@@ -128,7 +128,9 @@ class AxisReduction:
         g.ravel()[self.kept] = z[N:]
         return np.concatenate([v, g.ravel()])
 
-    def full_basis(self, col_status: np.ndarray, row_status: np.ndarray, n_axis_rows: int) -> tuple[np.ndarray, np.ndarray]:
+    def full_basis(
+        self, col_status: np.ndarray, row_status: np.ndarray, n_axis_rows: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Basis of the full LP (columns v, g; the axis rows) from the reduced basis."""
         N, n = self.lp.grid.size, self.lp.grid.n
         g_status = np.full(N * n, BASIC, dtype=np.int64)

@@ -7,6 +7,7 @@ optimum is the cold one whatever the warm start.
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass
 
@@ -61,10 +62,10 @@ def coarse_warm_start(setting: Setting, grid: Grid, **solve_kwargs) -> WarmStart
                      {"coarse_k": coarse_grid.k, "coarse_rows": int(active.sum()), "coarse_status": coarse.status})
 
 
-def tight_pairs(grid: Grid, u: np.ndarray, g: np.ndarray, radius: int = 1, tol: float = TIGHT_TOL) -> tuple[np.ndarray, np.ndarray]:
+def tight_pairs(
+    grid: Grid, u: np.ndarray, g: np.ndarray, radius: int = 1, tol: float = TIGHT_TOL
+) -> tuple[np.ndarray, np.ndarray]:
     """Pairs (i, i + p), |p|_inf <= radius, whose row u_j >= u_i + <g_i, x_j - x_i> is tight for (u, g)."""
-    import itertools
-
     m, k = grid.lattice, grid.k
     found_i, found_j = [], []
     for p in itertools.product(range(-radius, radius + 1), repeat=grid.n):
