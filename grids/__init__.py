@@ -1,11 +1,13 @@
 """Settings, type distributions, grids and quadrature weights."""
 
+from grids.auction import AUCTION_REGISTRY, AuctionSetting, ValueLaw, make_auction_setting, parse_value_law
 from grids.distributions import Distribution, ProductDistribution, SampleDistribution, parse_distribution
 from grids.errors import InvalidInput
 from grids.grid import QUADRATURE_RULES, Grid, make_grid
 from grids.settings import AMM, MONOPOLIST, REGISTRY, Market, Setting, make_setting
 
 __all__ = [
+    "AUCTION_REGISTRY", "AuctionSetting", "ValueLaw", "make_auction_setting", "parse_value_law",
     "AMM", "MONOPOLIST", "QUADRATURE_RULES", "REGISTRY", "Distribution", "Grid", "InvalidInput",
     "Market", "ProductDistribution", "SampleDistribution", "Setting", "make_grid", "make_setting",
     "parse_distribution",

@@ -182,6 +182,7 @@ class AuctionSetting:
     demand: tuple[int, ...]
     supply: tuple[int, ...]
     grid: int | None = None  # K the laws were discretized with (None: as given)
+    given: tuple[str, str] | None = None  # the laws' specs before discretization
 
     @property
     def is_discrete(self) -> bool:
@@ -202,14 +203,15 @@ class AuctionSetting:
         return self.values.size ** self.buyers * self.costs.size ** self.sellers
 
     def params(self) -> dict[str, object]:
-        """The parameters as plain JSON-ready values."""
-        return {"buyers": self.buyers, "sellers": self.sellers, "values": self.values.spec,
-                "costs": self.costs.spec, "demand": list(self.demand), "supply": list(self.supply),
-                "grid": self.grid}
+        """The parameters as plain JSON-ready values (laws as given, before discretization)."""
+        values, costs = self.given or (self.values.spec, self.costs.spec)
+        return {"buyers": self.buyers, "sellers": self.sellers, "values": values, "costs": costs,
+                "demand": list(self.demand), "supply": list(self.supply), "grid": self.grid}
 
     def discretized(self, k: int) -> "AuctionSetting":
         """Both laws on K values (discrete laws unchanged)."""
-        return replace(self, values=self.values.discretize(k), costs=self.costs.discretize(k), grid=k)
+        given = self.given or (self.values.spec, self.costs.spec)
+        return replace(self, values=self.values.discretize(k), costs=self.costs.discretize(k), grid=k, given=given)
 
 
 AUCTION_REGISTRY: dict[str, str] = {

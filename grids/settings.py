@@ -13,6 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
+from grids.auction import AUCTION_REGISTRY
 from grids.distributions import Distribution, ProductDistribution, parse_distribution
 from grids.errors import InvalidInput
 
@@ -137,8 +138,10 @@ def make_setting(
         a belief off the box or of the wrong length, a bad distribution.
     """
     spec = REGISTRY.get(name)
+    if name in AUCTION_REGISTRY:
+        raise InvalidInput(f"{name!r} is a double-auction setting: build it with grids.make_auction_setting")
     if spec is None:
-        raise InvalidInput(f"unknown setting {name!r}; known settings: {', '.join(REGISTRY)}")
+        raise InvalidInput(f"unknown setting {name!r}; known settings: {', '.join([*REGISTRY, *AUCTION_REGISTRY])}")
     if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.integer, np.floating, type(None))):
         raise InvalidInput(f"alpha = {alpha!r} must be a number in [0, 1]")
     a = 0.0 if alpha is None else float(alpha)

@@ -14,6 +14,7 @@ import warnings
 from pathlib import Path
 
 from grids import QUADRATURE_RULES, REGISTRY, InvalidInput, make_grid, make_setting
+from grids.auction import AUCTION_REGISTRY
 from grids.measure import require_density
 from solvers.backends import BACKENDS
 from solvers.menu import DEFAULT_MENU_TOL
@@ -24,7 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="solve",
         description="Profit-optimal mechanism on a grid, with its dual certificate and menu.",
-        epilog=f"settings: {', '.join(REGISTRY)}",
+        epilog=f"settings: {', '.join(REGISTRY)}; double auctions: {', '.join(AUCTION_REGISTRY)} "
+               "(see solve --setting da --help)",
     )
     p.add_argument("--setting", required=True, help="named setting (see below)")
     p.add_argument("--grid", type=int, default=64, metavar="K", help="cells per axis (default 64)")
@@ -58,21 +60,25 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def require_torch(device: str, what: str) -> None:
+    """Refuse before any work when torch is missing or ``device`` is cuda without a GPU."""
+    try:
+        import torch
+    except ImportError as err:
+        raise InvalidInput(f"{what} needs torch ({err}): pip install 'dualmech[neural]'") from None
+    if device == "cuda" and not torch.cuda.is_available():
+        raise InvalidInput("--device cuda asked for, but torch sees no CUDA device")
+
+
 def _train_config(args: argparse.Namespace):
     """The RochetNet configuration from the flags, validated before any work."""
     for name in ("train_steps", "menu_size"):
         value = getattr(args, name)
         if value is not None and value < 1:
             raise InvalidInput(f"--{name.replace('_', '-')} must be at least 1")
-    try:
-        from neural.rochetnet import TrainConfig
-    except ImportError as err:
-        raise InvalidInput(f"--warm-start rochetnet needs torch ({err}): pip install 'dualmech[neural]'") from None
-    if args.device == "cuda":
-        import torch
+    require_torch(args.device, "--warm-start rochetnet")
+    from neural.rochetnet import TrainConfig
 
-        if not torch.cuda.is_available():
-            raise InvalidInput("--device cuda asked for, but torch sees no CUDA device")
     overrides = {"device": args.device}
     if args.train_steps is not None:
         overrides["steps"] = args.train_steps
@@ -81,12 +87,19 @@ def _train_config(args: argparse.Namespace):
     return TrainConfig(**overrides)
 
 
-def _fail(kind: str, message: str, code: int) -> int:
+def fail(kind: str, message: str, code: int) -> int:
     print(f"solve: {kind}: {message}", file=sys.stderr)
     return code
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    first = argparse.ArgumentParser(add_help=False)
+    first.add_argument("--setting")
+    if first.parse_known_args(argv)[0].setting in AUCTION_REGISTRY:
+        from solvers.auction_cli import main as auction_main
+
+        return auction_main(argv)
     args = build_parser().parse_args(argv)
     if not args.quiet:
         logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="[dualmech] %(message)s")
@@ -109,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
             raise InvalidInput("--warm-start applies to the gradient form only")
         train_config = _train_config(args) if args.warm_start == "rochetnet" else None
     except InvalidInput as err:
-        return _fail("bad input", str(err), 2)
+        return fail("bad input", str(err), 2)
 
     from solvers.api import solve  # after validation: nothing heavy for a refused input
     from solvers.warm_start import make_warm_start
@@ -131,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.json:
                 print(json.dumps({"setting": setting.name, "params": setting.params(), "form": form,
                                   "status": err.status, "message": err.message}))
-            return _fail("solver failure", str(err), 1)
+            return fail("solver failure", str(err), 1)
 
     summaries = {form: sol.summary(args.menu_tol) for form, sol in solutions.items()}
     for form, sol in solutions.items():

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 
@@ -113,16 +114,27 @@ def format_summary(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def save_solution(sol: "Solution", directory: Path, tol: float, plot: bool) -> Path:
-    """Write summary.json, arrays.npz and solution.png; all or nothing.
+@contextlib.contextmanager
+def staged_folder(directory: Path) -> Iterator[Path]:
+    """A temporary folder beside ``directory`` whose files move in only if the block completes.
 
-    Files are written in a temporary folder beside ``directory`` and moved in
-    only once all are complete, so a failure leaves nothing half-written.
+    A failure inside the block leaves ``directory`` as it was: nothing half-written.
     """
     directory = Path(directory)
     directory.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
     try:
+        yield tmp
+        directory.mkdir(parents=True, exist_ok=True)
+        for item in tmp.iterdir():
+            os.replace(item, directory / item.name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def save_solution(sol: "Solution", directory: Path, tol: float, plot: bool) -> Path:
+    """Write summary.json, arrays.npz and solution.png; all or nothing (:func:`staged_folder`)."""
+    with staged_folder(directory) as tmp:
         summary = summary_dict(sol, tol)
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n")
         np.savez_compressed(
@@ -134,9 +146,4 @@ def save_solution(sol: "Solution", directory: Path, tol: float, plot: bool) -> P
             sol.plot(tmp / "solution.png")
             if sol.form == "measure" and sol.grid.n == 2:
                 sol.plot(tmp / "transport.png", kind="transport")
-        directory.mkdir(parents=True, exist_ok=True)
-        for item in tmp.iterdir():
-            os.replace(item, directory / item.name)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return directory
+    return Path(directory)
