@@ -1,0 +1,78 @@
+"""``solve --setting da``: table, JSON, files and refusals (exit codes 0 / 2)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from grids import InvalidInput
+from grids.auction import make_auction_setting
+from solvers.auction_compare import compare
+from solvers.cli import main
+
+CHEAP = ["--mechanism", "broker", "--mechanism", "trm", "--mechanism", "first_best", "--samples", "20000",
+         "--regret-profiles", "20", "-q"]
+
+
+def test_table_lists_each_mechanism_with_revenue_and_ic(capsys) -> None:
+    assert main(["--setting", "da", "--buyers", "2", "--sellers", "2", *CHEAP]) == 0
+    out = capsys.readouterr().out
+    for name in ("broker", "trm", "first_best"):
+        assert f"  {name} " in out
+    # 2x2 U[0,1] broker: 2 E[(V_(1) - C_(1) - 1/2)^+] + 2 E[(V_(2) - C_(2) - 1/2)^+] with the order
+    # statistic densities 2v, 2(1 - c) and 2(1 - v), 2c integrates (by hand or sympy) to 31/240
+    assert f"{31 / 240:.6f}" in out
+
+
+def test_json_has_the_documented_keys(capsys) -> None:
+    assert main(["--setting", "da", "--buyers", "2", "--sellers", "1", "--grid", "5", "--json", *CHEAP]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["setting"] == "da" and doc["params"]["grid"] == 5 and doc["params"]["buyers"] == 2
+    rows = {r["name"]: r for r in doc["mechanisms"]}
+    assert set(rows) == {"broker", "trm", "first_best"}
+    for r in rows.values():
+        assert {"revenue", "stderr", "trades", "ic_violation", "status"} <= set(r)
+    assert rows["broker"]["stderr"] == 0.0 and rows["broker"]["ic_kind"] == "interim"  # exact enumeration
+
+
+def test_out_writes_summary_and_chart(tmp_path) -> None:
+    out = tmp_path / "da"
+    assert main(["--setting", "da", "--buyers", "3", "--sellers", "2", "--out", str(out), *CHEAP]) == 0
+    assert json.loads((out / "summary.json").read_text())["params"]["sellers"] == 2
+    assert (out / "revenue.png").stat().st_size > 1000
+    assert [p.name for p in tmp_path.iterdir()] == ["da"]  # no staging folder left behind
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--buyers", "0"], "buyers"),
+    (["--values", "uniform:1,0"], "empty range"),
+    (["--costs", "discrete:0@0.2,1@0.2"], "sum to"),
+    (["--mechanism", "vcg"], "unknown mechanism"),
+    (["--demand", "2", "--mechanism", "trm"], "unit demand"),
+    (["--grid", "5", "--mechanism", "broker_dsic"], "continuous"),
+    (["--samples", "1", "--mechanism", "trm"], "samples"),
+])
+def test_bad_input_exits_2_with_one_message_before_any_work(args, words, capsys, tmp_path) -> None:
+    out = tmp_path / "never"
+    assert main(["--setting", "da", *args, "--out", str(out), "-q"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and words in err[0]
+    assert not out.exists()
+
+
+def test_explicit_mechanism_that_cannot_run_is_refused() -> None:
+    s = make_auction_setting(buyers=2, sellers=2, demand=2)
+    res = compare(s, ["broker", "first_best"], samples=1000)
+    assert [r.name for r in res.rows] == ["broker", "first_best"]
+    with pytest.raises(InvalidInput, match="unit demand"):
+        compare(s, ["trm"], samples=1000)
+
+
+def test_python_dash_m_solvers_dispatches_da() -> None:
+    proc = subprocess.run([sys.executable, "-m", "solvers", "--setting", "da", "--mechanism", "broker", "--json",
+                           "-q"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["mechanisms"][0]["revenue"] == pytest.approx(1 / 24, abs=1e-12)
