@@ -83,14 +83,15 @@ class _Context:
     regret_profiles: int
     lp_options: dict[str, Any]
     net_config: Any
-    _profiles: Profiles | None = None
+    _profiles: dict[bool, Profiles] = field(default_factory=dict)
     _regret: Profiles | None = None
 
-    @property
-    def profiles(self) -> Profiles:
-        if self._profiles is None:
-            self._profiles = draw_profiles(self.setting, self.samples, self.seed)
-        return self._profiles
+    def profiles(self, randomized: bool = False) -> Profiles:
+        """All profiles of a small discrete setting, else draws; always draws for randomized rules
+        (whose matching noise an enumeration cannot average)."""
+        if randomized not in self._profiles:
+            self._profiles[randomized] = draw_profiles(self.setting, self.samples, self.seed, exact=not randomized)
+        return self._profiles[randomized]
 
     @property
     def regret(self) -> Profiles:
@@ -133,7 +134,7 @@ def _first_best_row(ctx: _Context) -> MechanismRow:
 def _rule_row(name: str) -> Callable[[_Context], MechanismRow]:
     def row(ctx: _Context) -> MechanismRow:
         rule = RULES[name].rule
-        val = evaluate_rule(rule, ctx.setting, ctx.profiles)
+        val = evaluate_rule(rule, ctx.setting, ctx.profiles(RULES[name].randomized))
         reg = expost_regret(rule, ctx.setting, ctx.regret)
         return MechanismRow(name, "ok", val.revenue, val.stderr, val.trades,
                             **_ic(reg.buyers_mean, reg.sellers_mean, "ex-post search"), method=val.method,

@@ -71,6 +71,14 @@ def test_explicit_mechanism_that_cannot_run_is_refused() -> None:
         compare(s, ["trm"], samples=1000)
 
 
+def test_randomized_rule_is_sampled_even_where_profiles_are_enumerable() -> None:
+    s = make_auction_setting(buyers=2, sellers=2, grid=5)
+    res = compare(s, ["random", "trm"], samples=20_000, regret_profiles=5)
+    rand, trm = res.row("random"), res.row("trm")
+    assert rand.method == "monte_carlo" and rand.stderr > 0 and rand.revenue > 0.05
+    assert trm.method == "enumeration" and trm.stderr == 0.0
+
+
 def test_python_dash_m_solvers_dispatches_da() -> None:
     proc = subprocess.run([sys.executable, "-m", "solvers", "--setting", "da", "--mechanism", "broker", "--json",
                            "-q"], capture_output=True, text=True, timeout=120)
