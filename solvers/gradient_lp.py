@@ -20,6 +20,7 @@ from scipy import sparse
 from grids import Grid, Setting
 
 SCAN_CHUNK_ENTRIES = 4_000_000  # entries of one block of the all-pairs scan (32 MB of float64)
+PLANE_QUANTUM = 1e-9            # supporting planes whose coefficients round alike share one bound in the scan
 
 
 @dataclass(frozen=True, eq=False)
@@ -83,35 +84,58 @@ class GradientLP:
         return np.concatenate([lo_all, hi_all]), np.concatenate([hi_all, lo_all])
 
 
+def _scan_planes(
+    targets: np.ndarray, u_targets: np.ndarray, g: np.ndarray, offset: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each target x_j: the plane i maximizing offset_i + <g_i, x_j>, and that max minus u_j.
+
+    Runs in blocks of targets with one matrix product per block, so memory stays at
+    :data:`SCAN_CHUNK_ENTRIES` floats.
+    """
+    block = max(1, SCAN_CHUNK_ENTRIES // max(1, len(offset)))
+    best_all, viol_all = [np.zeros(0, dtype=np.intp)], [np.zeros(0)]
+    for start in range(0, len(targets), block):
+        planes = targets[start:start + block] @ g.T
+        planes += offset
+        best = planes.argmax(axis=1)
+        best_all.append(best)
+        viol_all.append(planes[np.arange(len(best)), best] - u_targets[start:start + block])
+    return np.concatenate(best_all), np.concatenate(viol_all)
+
+
 def most_violated_pairs(
     u: np.ndarray, g: np.ndarray, points: np.ndarray, tol: float
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Scan all ordered pairs for u_i + <g_i, x_j - x_i> - u_j > tol.
 
-    For each j the supporting plane of the most violating i is kept: one row per
-    violated target point. The scan runs in blocks of targets with one matrix
-    product per block, so memory stays at :data:`SCAN_CHUNK_ENTRIES` floats.
+    The supporting planes P_i(x) = u_i + <g_i, x - x_i> of an LP solution
+    repeat the few menu items up to round-off, so they are first grouped by
+    their coefficients rounded to :data:`PLANE_QUANTUM`. Each group's
+    representative r bounds its members on the box: P_i(x) <= P_r(x) + delta
+    with delta = max_i (|g_i - g_r|_1 max|x| + |off_i - off_r|), exactly. The
+    N x (groups) scan of these bounds clears every target whose bound is within
+    ``tol``; only the remaining targets are scanned against all N planes.
+    For each violated target j the most violating plane is kept: one row per
+    violated target point.
 
     Returns
     -------
     i, j : np.ndarray
         The violated pairs (one per target j).
     max_violation : float
-        The largest u_i + <g_i, x_j - x_i> - u_j over all pairs (>= 0).
+        An upper bound on max over all pairs of u_i + <g_i, x_j - x_i> - u_j
+        (>= 0): exact on the targets scanned in full, the group bound elsewhere.
     """
-    N = len(u)
     offset = u - np.einsum("ij,ij->i", g, points)
-    block = max(1, SCAN_CHUNK_ENTRIES // N)
-    found_i, found_j = [], []
-    worst = 0.0
-    for start in range(0, N, block):
-        stop = min(N, start + block)
-        planes = points[start:stop] @ g.T
-        planes += offset
-        best = planes.argmax(axis=1)
-        viol = planes[np.arange(stop - start), best] - u[start:stop]
-        worst = max(worst, float(viol.max()))
-        hit = np.flatnonzero(viol > tol)
-        found_i.append(best[hit])
-        found_j.append(hit + start)
-    return np.concatenate(found_i), np.concatenate(found_j), worst
+    coeffs = np.column_stack([g, offset])
+    _, rep, group = np.unique(np.round(coeffs / PLANE_QUANTUM), axis=0, return_index=True, return_inverse=True)
+    group = group.ravel()
+    dev = np.abs(g - g[rep][group]).sum(axis=1) * np.abs(points).max() + np.abs(offset - offset[rep][group])
+    delta = np.zeros(len(rep))
+    np.maximum.at(delta, group, dev)
+    _, bound = _scan_planes(points, u, g[rep], offset[rep] + delta)
+    suspect = np.flatnonzero(bound > tol)
+    best, viol = _scan_planes(points[suspect], u[suspect], g, offset)
+    worst = max(0.0, float(np.max(viol, initial=0.0)), float(np.max(np.delete(bound, suspect), initial=0.0)))
+    hit = viol > tol
+    return best[hit], suspect[hit], worst
