@@ -1,19 +1,28 @@
-"""Neural mechanisms (DESIGN §3): RochetNet for one trader with n goods.
+"""Neural mechanisms (DESIGN §3): RochetNet for one trader with n goods, and the
+double-auction transformer (DESIGN §2).
 
-Importing ``neural`` does not import torch; :mod:`neural.rochetnet` does. The
-names below are loaded on first use, so ``from neural import TrainConfig``
-works and ``import neural`` alone stays cheap. ``grids`` and ``solvers`` never
-import torch at module import time.
+Importing ``neural`` does not import torch; :mod:`neural.rochetnet`,
+:mod:`neural.auction_net` and :mod:`neural.auction_train` do. The names below are
+loaded on first use, so ``from neural import TrainConfig`` works and ``import neural``
+alone stays cheap. ``grids`` and ``solvers`` never import torch at module import time.
 """
 
 from __future__ import annotations
 
-__all__ = ["RochetNet", "TrainConfig", "TrainResult", "net_bound", "net_menu", "train_rochetnet"]
+import importlib
+
+_EXPORTS = {
+    "rochetnet": ["RochetNet", "TrainConfig", "TrainResult", "net_bound", "net_menu", "train_rochetnet"],
+    "auction_net": ["AuctionTransformer", "auction_net_outcome"],
+    "auction_train": ["AuctionNetConfig", "AuctionNetResult", "RegretReport", "eliminate_conflicts",
+                      "evaluate_auction_net", "regret_search", "train_auction_net"],
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+
+__all__ = sorted(_MODULE_OF)
 
 
 def __getattr__(name: str):
-    if name in __all__:
-        from neural import rochetnet
-
-        return getattr(rochetnet, name)
+    if name in _MODULE_OF:
+        return getattr(importlib.import_module(f"neural.{_MODULE_OF[name]}"), name)
     raise AttributeError(f"module 'neural' has no attribute {name!r}")
