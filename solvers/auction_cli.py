@@ -55,7 +55,7 @@ def _net_config(args: argparse.Namespace):
     from solvers.cli import require_torch
 
     require_torch(args.device, "the transformer")
-    from neural.auction_net import AuctionNetConfig
+    from neural import AuctionNetConfig
 
     overrides = {"device": args.device, "seed": args.seed}
     if args.train_steps is not None:

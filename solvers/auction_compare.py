@@ -144,16 +144,16 @@ def _rule_row(name: str) -> Callable[[_Context], MechanismRow]:
 
 
 def _neural_row(ctx: _Context) -> MechanismRow:
-    from neural.auction_net import AuctionNetConfig, evaluate_auction_net, regret_search, train_auction_net
+    from neural import AuctionNetConfig, evaluate_auction_net, regret_search, train_auction_net
 
     config = ctx.net_config if ctx.net_config is not None else AuctionNetConfig(seed=ctx.seed)
-    result = train_auction_net(ctx.setting, config)
+    result = train_auction_net(ctx.setting, config, progress=log.isEnabledFor(logging.INFO))
     val = evaluate_auction_net(ctx.setting, result, samples=min(ctx.samples, 100_000), seed=ctx.seed)
     reg = regret_search(ctx.setting, result, profiles=ctx.regret_profiles, seed=ctx.seed + 1)
-    return MechanismRow("neural", "ok", val["revenue"], val["stderr"], val["trades"],
-                        **_ic(reg["buyers"]["mean"], reg["sellers"]["mean"], "ex-post search"),
-                        method="monte_carlo", note="transformer (neural/auction_net.py)",
-                        extra={"ic_violation_max": {"buyers": reg["buyers"]["max"], "sellers": reg["sellers"]["max"]},
+    return MechanismRow("neural", "ok", val.revenue, val.stderr, val.trades,
+                        **_ic(reg.buyer_mean, reg.seller_mean, "ex-post search"), method=val.method,
+                        note=f"transformer, {result.steps} steps on {result.device}",
+                        extra={"ic_violation_max": {"buyers": reg.buyer_max, "sellers": reg.seller_max},
                                "train_seconds": result.train_seconds})
 
 
