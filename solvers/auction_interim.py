@@ -1,0 +1,305 @@
+"""The exact double-auction LP by Dantzig-Wolfe column generation over interim allocations.
+
+The feasible interim allocations (Q, S) of ex-post feasible rules form a
+polytope whose vertices are the interim allocations of deterministic rules.
+The master LP keeps the interim variables z = (Q, P, S, R) of
+:class:`~solvers.auction_lp.InterimBlock` with their BIC and IR rows and
+writes (Q, S) = sum_c lambda_c (Q^c, S^c), sum_c lambda_c = 1, lambda >= 0,
+over generated columns c. Pricing: with phi, gamma read from the duals of the
+rows defining Q and S, the best column maximizes E[sum_i phi_i(v_i) q_i -
+sum_j gamma_j(s_j) r_j], i.e. greedy matching in every profile. Its value is
+also the ex-post part of the Lagrangian bound, so each round certifies
+dual_bound = master value + max reduced cost (recomputed from the arrays by
+:func:`~solvers.auction_lp.lagrangian_bound`).
+
+Symmetric settings (equal capacities per side): the LP is convex and
+invariant under permuting buyers (and sellers), so averaging an optimum over
+permutations gives a symmetric optimum; the master then has one buyer class
+and one seller class, and pricing enumerates multisets of types with
+multinomial probabilities (C(K+m-1, m) C(L+n-1, n) instead of K^m L^n), one
+side at a time (:class:`MultisetPricer`). Otherwise every agent is its own
+class and pricing enumerates profiles.
+
+Initial columns are independent of the virtual-value formula: no trade and
+greedy on raw values v - t against costs s + t for a few spreads t.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+from scipy.special import gammaln
+
+from grids.auction import AuctionSetting
+from grids.errors import InvalidInput
+from solvers import status as st
+from solvers.auction_lp import (AuctionLPResult, InterimBlock, available_bytes, interim_block, lagrangian_bound,
+                                make_result, new_highs, pass_lp, run_highs)
+from solvers.auction_matching import CHUNK_ROWS, greedy_trades, profile_chunks
+
+PRICING_LIMIT = 50_000_000  # multisets x units (symmetric) or profiles x agents one pricing round may visit
+BYTES_PER_ENTRY = 64  # peak bytes per entry of that count (owner types, weights, sort orders, gathered copies)
+SPREADS = (0.0, 0.125, 0.25, 0.375)  # initial columns: greedy on v - t against s + t, t = spread x value range
+SMOOTHING = 0.8  # Wentges weight of the best-bound duals; 0.5..0.9 measured, 0.8 had the fewest stalls
+
+
+@dataclass(frozen=True)
+class ProfilePricer:
+    """All type profiles (as type indices) with their probabilities, for per-agent weights.
+
+    :meth:`price` solves max E[sum_i phi_i(v_i) q_i - sum_j gamma_j(s_j) r_j]
+    over ex-post feasible rules (greedy per profile) and returns that value and
+    the interim allocation of the maximizing rule.
+    """
+
+    bi: np.ndarray  # (T, m) buyer type indices
+    si: np.ndarray  # (T, n) seller type indices
+    prob: np.ndarray
+    demand: tuple[int, ...]
+    supply: tuple[int, ...]
+    pb: np.ndarray
+    ps: np.ndarray
+
+    @classmethod
+    def from_setting(cls, setting: AuctionSetting) -> "ProfilePricer":
+        vb, pb = setting.values.support_array()
+        vs, ps = setting.costs.support_array()
+        parts = [(np.searchsorted(vb, b).astype(np.int32), np.searchsorted(vs, s).astype(np.int32), p)
+                 for b, s, p in profile_chunks(setting)]
+        bi, si, prob = (np.concatenate(x) for x in zip(*parts))
+        return cls(bi, si, prob, setting.demand, setting.supply, pb, ps)
+
+    def interim(self, bi: np.ndarray, si: np.ndarray, prob: np.ndarray, q: np.ndarray,
+                r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Interim allocations E[q_i | v_i = k] (m, K) and E[r_j | s_j = l] (n, L) of ex-post (q, r) on these profiles."""
+        (m, n), k, l_ = (q.shape[1], r.shape[1]), len(self.pb), len(self.ps)
+        qn = np.bincount((np.arange(m) * k + bi).ravel(), weights=(prob[:, None] * q).ravel(), minlength=m * k)
+        sn = np.bincount((np.arange(n) * l_ + si).ravel(), weights=(prob[:, None] * r).ravel(), minlength=n * l_)
+        return qn.reshape(m, k) / self.pb, sn.reshape(n, l_) / self.ps
+
+    def price(self, phi: np.ndarray, gamma: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        """(value, Q^c (m, K), S^c (n, L)) of the greedy rule with weights phi (m, K), gamma (n, L)."""
+        m, n = phi.shape[0], gamma.shape[0]
+        value, qc, sc = 0.0, np.zeros(phi.shape), np.zeros(gamma.shape)
+        for a in range(0, len(self.prob), CHUNK_ROWS):
+            bi, si, pr = self.bi[a:a + CHUNK_ROWS], self.si[a:a + CHUNK_ROWS], self.prob[a:a + CHUNK_ROWS]
+            wb, ws = phi[np.arange(m), bi], gamma[np.arange(n), si]
+            q, r = greedy_trades(wb, ws, self.demand, self.supply)
+            value += float(pr @ ((wb * q).sum(axis=1) - (ws * r).sum(axis=1)))
+            dq, ds = self.interim(bi, si, pr, q, r)
+            qc, sc = qc + dq, sc + ds
+        return value, qc, sc
+
+
+def multisets(types: int, agents: int, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All multisets of ``agents`` i.i.d. types: sorted type indices (M, agents) and multinomial probabilities.
+
+    Built one agent at a time (each row is extended by every type >= its
+    last), so the loop runs over agents, not over multisets.
+    """
+    combos = np.arange(types, dtype=np.int32)[:, None]
+    for _ in range(agents - 1):
+        last = combos[:, -1]
+        reps = types - last
+        start = np.repeat(np.cumsum(reps) - reps, reps)
+        nxt = np.repeat(last, reps) + (np.arange(reps.sum()) - start)
+        combos = np.column_stack([np.repeat(combos, reps, axis=0), nxt.astype(np.int32)])
+    rows = np.repeat(np.arange(len(combos)), agents)
+    counts = np.bincount(rows * types + combos.ravel(), minlength=len(combos) * types).reshape(len(combos), types)
+    logp = gammaln(agents + 1) - gammaln(counts + 1.0).sum(axis=1) + counts @ np.log(probs)
+    return combos, np.exp(logp)
+
+
+def _below(sorted_w: np.ndarray, cum: np.ndarray, x: np.ndarray, strict: bool) -> np.ndarray:
+    """Probability mass of the weights < x (strict) or <= x, given sorted weights and cumulative masses."""
+    return cum[np.searchsorted(sorted_w, x, side="left" if strict else "right")]
+
+
+@dataclass(frozen=True)
+class MultisetPricer:
+    """Greedy pricing of a symmetric setting by order statistics of multisets, one side at a time.
+
+    With buyer units sorted by weight (A_1 >= A_2 >= ..) and seller units by
+    weight (B_1 <= B_2 <= ..), A_t - B_t decreases in t, so unit t trades iff
+    A_t > B_t. Hence P(unit t of buyer multiset c trades) = P_sellers(B_t < A_t(c)),
+    a sorted look-up: no pairs of multisets are formed. Ties between types of
+    equal weight are broken by type index (a deterministic rule; any is optimal).
+    """
+
+    b_units: np.ndarray  # (MB, m D) owner type of each unit
+    pb_multi: np.ndarray
+    s_units: np.ndarray  # (MS, n S)
+    ps_multi: np.ndarray
+    pb: np.ndarray
+    ps: np.ndarray
+    buyers: int
+    sellers: int
+
+    @classmethod
+    def from_setting(cls, setting: AuctionSetting) -> "MultisetPricer":
+        _, pb = setting.values.support_array()
+        _, ps = setting.costs.support_array()
+        bt, pbm = multisets(len(pb), setting.buyers, pb)
+        stt, psm = multisets(len(ps), setting.sellers, ps)
+        return cls(np.repeat(bt, setting.demand[0], axis=1), pbm, np.repeat(stt, setting.supply[0], axis=1), psm,
+                   pb, ps, setting.buyers, setting.sellers)
+
+    @staticmethod
+    def work(setting: AuctionSetting) -> int:
+        """Multisets x units visited by one pricing round."""
+        mb = math.comb(setting.values.size + setting.buyers - 1, setting.buyers)
+        ms = math.comb(setting.costs.size + setting.sellers - 1, setting.sellers)
+        return mb * setting.buyers * setting.demand[0] + ms * setting.sellers * setting.supply[0]
+
+    def price(self, phi: np.ndarray, gamma: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        """(value, Q^c (1, K), S^c (1, L)) of the greedy rule with class weights phi (1, K), gamma (1, L)."""
+        units = min(self.b_units.shape[1], self.s_units.shape[1])
+        wa, wb = phi[0][self.b_units], gamma[0][self.s_units]
+        oa = np.argsort(-wa, axis=1, kind="stable")[:, :units]
+        ob = np.argsort(wb, axis=1, kind="stable")[:, :units]
+        a, b = np.take_along_axis(wa, oa, 1), np.take_along_axis(wb, ob, 1)
+        ga, gb = np.empty_like(a), np.empty_like(b)
+        for t in range(units):
+            sb = np.argsort(b[:, t], kind="stable")
+            cum_b = np.concatenate([[0.0], np.cumsum(self.ps_multi[sb])])
+            ga[:, t] = _below(b[sb, t], cum_b, a[:, t], strict=True)
+            sa = np.argsort(a[:, t], kind="stable")
+            cum_a = np.concatenate([[0.0], np.cumsum(self.pb_multi[sa])])
+            gb[:, t] = cum_a[-1] - _below(a[sa, t], cum_a, b[:, t], strict=False)
+        value = float(self.pb_multi @ (a * ga).sum(axis=1) - self.ps_multi @ (b * gb).sum(axis=1))
+        owner_a = np.take_along_axis(self.b_units, oa, 1)
+        owner_b = np.take_along_axis(self.s_units, ob, 1)
+        qn = np.bincount(owner_a.ravel(), weights=(self.pb_multi[:, None] * ga).ravel(), minlength=len(self.pb))
+        sn = np.bincount(owner_b.ravel(), weights=(self.ps_multi[:, None] * gb).ravel(), minlength=len(self.ps))
+        return value, (qn / (self.buyers * self.pb))[None], (sn / (self.sellers * self.ps))[None]
+
+
+def _initial_weights(block: InterimBlock) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Class weights of the starting columns: zero (no trade) and raw values with spreads."""
+    cb, cs = len(block.buyer_count), len(block.seller_count)
+    span = max(block.vb[-1], block.vs[-1]) - min(block.vb[0], block.vs[0])
+    out = [(np.zeros((cb, len(block.vb))), np.zeros((cs, len(block.vs))))]
+    for t in SPREADS:
+        out.append((np.tile(block.vb - t * span, (cb, 1)), np.tile(block.vs + t * span, (cs, 1))))
+    return out
+
+
+def _column(block: InterimBlock, qc: np.ndarray, sc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices and values of a lambda column: -Q^c, -S^c on the definition rows, 1 on the convexity row."""
+    nb, nd = block.rows.shape[0], block.define.shape[0]
+    vals = np.concatenate([-qc.ravel(), -sc.ravel(), [1.0]])
+    idx = np.concatenate([nb + np.arange(nd), [nb + nd]])
+    keep = vals != 0.0
+    return idx[keep].astype(np.int32), vals[keep]
+
+
+def check_interim_size(setting: AuctionSetting, symmetric: bool) -> int:
+    """Pricing work per round; refuse a setting beyond :data:`PRICING_LIMIT` or this machine's memory."""
+    work = MultisetPricer.work(setting) if symmetric else setting.profiles * (setting.buyers + setting.sellers)
+    need, have = BYTES_PER_ENTRY * work, 0.75 * available_bytes()
+    if work > PRICING_LIMIT or need > have:
+        what = "multisets x units" if symmetric else "profiles x agents"
+        raise InvalidInput(
+            f"the interim LP of {setting.buyers}x{setting.sellers} with {setting.values.size}x{setting.costs.size}"
+            f" types prices over {work:,} {what} per round (limit {PRICING_LIMIT:,}), about"
+            f" {need / 2**30:.1f} GiB of {have / 2**30:.1f} GiB; use fewer types or agents, or the optimal"
+            " broker (--mechanism broker)")
+    return work
+
+
+def solve_interim(setting: AuctionSetting, *, time_limit: float = math.inf, gap_tol: float = 1e-9,
+                  max_rounds: int = 5000, smoothing: float = SMOOTHING, adjacent: bool = True) -> AuctionLPResult:
+    """Column generation on the interim master LP until bound - value <= gap_tol max(1, |value|).
+
+    Stops when the certified bound (the lowest Lagrangian bound found, which
+    is master value + max reduced cost when priced at the master's duals)
+    is within the tolerance of the master value, or when no column has a
+    positive reduced cost at the master's duals. Each round prices at the duals alpha * center + (1 - alpha) * master duals
+    (Wentges smoothing; center = the multipliers with the lowest Lagrangian
+    bound so far) and falls back to the master duals when that column does not
+    improve the master. The master is re-solved warm (dual simplex) after
+    each added column. ``adjacent`` keeps only neighbouring BIC rows and the
+    IR row of the lowest buyer and highest seller type, which is the same
+    feasible set (see :func:`~solvers.auction_lp.interim_block`) and removes
+    most of the master's dual degeneracy: with every IR row, stalls of
+    thousands of rounds were common at K >= 48.
+
+    Raises
+    ------
+    InvalidInput
+        Pricing would visit more than :data:`PRICING_LIMIT` entries per round.
+    SolverFailure
+        HiGHS failed, or time or rounds ran out (the message gives the bounds reached).
+    """
+    t0 = time.perf_counter()
+    symmetric = setting.symmetric
+    check_interim_size(setting, symmetric)
+    block = interim_block(setting, symmetric=symmetric, adjacent=adjacent)
+    pricer = MultisetPricer.from_setting(setting) if symmetric else ProfilePricer.from_setting(setting)
+    nb, nd, nz = block.rows.shape[0], block.define.shape[0], block.size
+    columns = [pricer.price(*w)[1:] for w in _initial_weights(block)]
+    initial = len(columns)
+    cmat = np.stack([np.concatenate([q.ravel(), s.ravel()]) for q, s in columns], axis=1)
+    a = sparse.bmat([[block.rows, None], [block.define, sparse.csr_matrix(-cmat)],
+                     [None, sparse.csr_matrix(np.ones((1, cmat.shape[1])))]], format="csc")
+    n_rows = a.shape[0]
+    h = new_highs(time_limit, solver="simplex", simplex_strategy=1)
+    pass_lp(h, np.concatenate([block.cost, np.zeros(len(columns))]),
+            np.concatenate([block.lower, np.zeros(len(columns))]),
+            np.concatenate([block.upper, np.full(len(columns), np.inf)]), a,
+            np.concatenate([np.zeros(nb + nd), [1.0]]), np.concatenate([np.full(nb, np.inf), np.zeros(nd), [1.0]]))
+    t_build = time.perf_counter() - t0
+    t_master = t_price = 0.0
+    iterations, rounds, nnz = 0, 0, a.nnz
+    best, center, center_priced = math.inf, None, 0.0
+    while True:
+        rounds += 1
+        spent = time.perf_counter() - t0
+        h.setOptionValue("time_limit", float(h.getRunTime() + max(time_limit - spent, 0.0)))
+        t1 = time.perf_counter()
+        x, row_dual, its = run_highs(h, f"interim master LP, round {rounds}")
+        iterations += its
+        t2 = time.perf_counter()
+        z, lam = x[:nz], x[nz:]
+        value = float(block.cost @ z)
+        tol = gap_tol * max(1.0, abs(value))
+        new = None
+        for alpha in ((smoothing, 0.0) if center is not None and smoothing > 0 else (0.0,)):
+            trial = row_dual if alpha == 0.0 else alpha * center + (1 - alpha) * row_dual
+            priced, qc, sc = pricer.price(*block.virtual(trial[nb:nb + nd]))
+            bound = lagrangian_bound(block, trial[:nb], trial[nb:nb + nd], priced)
+            if bound < best:
+                best, center, center_priced = bound, trial, priced
+            reduced = float(row_dual[nb:nb + nd] @ np.concatenate([qc.ravel(), sc.ravel()]) - row_dual[nb + nd])
+            if reduced > tol:  # else mispricing: try the master's own duals
+                new = (qc, sc)
+                break
+        t3 = time.perf_counter()
+        t_master, t_price = t_master + t2 - t1, t_price + t3 - t2
+        if best - value <= tol or new is None:
+            break
+        if rounds >= max_rounds or time.perf_counter() - t0 > time_limit:
+            status = st.ROUND_LIMIT if rounds >= max_rounds else st.TIME_LIMIT
+            raise st.SolverFailure(status, f"column generation stopped after {rounds} rounds with master value"
+                                   f" {value:.12g} and bound {best:.12g}")
+        idx, vals = _column(block, *new)
+        h.addCols(1, np.zeros(1), np.zeros(1), np.full(1, np.inf), len(idx), np.zeros(1, np.int32), idx, vals)
+        columns.append(new)
+        nnz += len(idx)
+    cmat = np.stack([np.concatenate([q.ravel(), s.ravel()]) for q, s in columns], axis=1)
+    residual = max(np.abs(block.define @ z - cmat @ lam).max(), abs(lam.sum() - 1.0), max(0.0, -lam.min()))
+    t4 = time.perf_counter()
+    extra = {"rounds": rounds, "columns_generated": len(columns) - initial, "initial_columns": initial,
+             "symmetric": symmetric,
+             "smoothing": smoothing, "profiles": setting.profiles,
+             "multisets": (len(pricer.pb_multi) * len(pricer.ps_multi)) if symmetric else None,
+             "master_rows": n_rows}
+    return make_result(block, z, center, center_priced, residual=float(residual), formulation="interim",
+                       sizes=(n_rows, nz + len(columns), nnz), iterations=iterations,
+                       seconds={"build": t_build, "master": t_master, "pricing": t_price,
+                                "certificate": time.perf_counter() - t4, "total": time.perf_counter() - t0},
+                       gap_tol=gap_tol, extra=extra)
