@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--samples", type=int, default=200_000, help="Monte Carlo profiles (default 200000)")
     p.add_argument("--regret-profiles", type=int, default=256, help="profiles in the misreport search (default 256)")
     p.add_argument("--seed", type=int, default=0, help="seed of every random draw (default 0)")
-    p.add_argument("--lp-formulation", choices=("auto", "interim", "expost"), default="auto",
+    p.add_argument("--lp-formulation", choices=("auto", "interim", "ex_post"), default="auto",
                    help="exact LP: column generation over interim allocations, or the ex-post LP")
     p.add_argument("--time-limit", type=float, default=float("inf"), help="seconds for the exact LP")
     p.add_argument("--train-steps", type=int, help="transformer training steps")
@@ -81,7 +81,7 @@ def format_comparison(result: AuctionComparison) -> str:
     ]
     notes: list[str] = []
     for r in result.rows:
-        if r.status != "ok":
+        if not r.ran:
             lines.append(f"  {r.name:<12} {r.status}: {r.note}")
             continue
         if r.note and r.ic_kind is None and r.name != "first_best":

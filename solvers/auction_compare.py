@@ -20,7 +20,7 @@ from grids.errors import InvalidInput
 from solvers.auction_broker import broker_interim, first_best, optimal_broker
 from solvers.auction_eval import EXACT_PROFILES, Profiles, draw_profiles, evaluate_rule, expost_regret
 from solvers.auction_mechanisms import RULES, not_applicable
-from solvers.status import SolverFailure
+from solvers.status import SOLVED, SolverFailure
 
 log = logging.getLogger("dualmech")
 
@@ -38,7 +38,7 @@ class MechanismRow:
     """
 
     name: str
-    status: str                      # "ok", "skipped" or a solver failure status
+    status: str                      # "ok", "skipped", or the LP's status (optimal, inaccurate, a failure)
     revenue: float | None = None
     stderr: float | None = None
     trades: float | None = None
@@ -50,6 +50,11 @@ class MechanismRow:
     seconds: float = 0.0
     note: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ran(self) -> bool:
+        """Whether the row carries a result ("ok", or an LP status optimal / inaccurate)."""
+        return self.status == "ok" or self.status in SOLVED
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -111,7 +116,7 @@ def _lp_row(ctx: _Context) -> MechanismRow:
     res = solve_auction_lp(ctx.setting, **ctx.lp_options)
     ic = res.ic_violation
     return MechanismRow("lp", res.status, res.value, 0.0, res.expected_trades,
-                        **_ic(ic["buyers"], ic["sellers"], "interim"), method=f"lp ({res.formulation})",
+                        **_ic(ic["buyer"], ic["seller"], "interim"), method=f"lp ({res.formulation})",
                         extra={"dual_bound": res.dual_bound, "gap": res.gap})
 
 
@@ -164,9 +169,24 @@ ROWS: dict[str, Callable[[_Context], MechanismRow]] = {
 
 
 def _lp_refusal(ctx: _Context) -> str | None:
-    from solvers.auction_lp import lp_refusal
+    """Why the exact LP cannot run here: continuous laws, or a size that would not fit."""
+    from solvers.auction_interim import check_interim_size
+    from solvers.auction_lp import available_bytes, expost_size
 
-    return lp_refusal(ctx.setting, **ctx.lp_options)
+    s = ctx.setting
+    if not s.is_discrete:
+        return "the exact LP needs discrete types: pass --grid K (grid=K)"
+    if ctx.lp_options.get("formulation") == "ex_post":
+        need = expost_size(s)["bytes"]
+        if need > 0.75 * available_bytes():
+            return (f"the ex-post LP would need about {need / 2**30:.1f} GiB; use the interim formulation "
+                    "or the optimal broker (--mechanism broker)")
+        return None
+    try:
+        check_interim_size(s, s.symmetric)
+    except InvalidInput as err:
+        return str(err)
+    return None
 
 
 def _neural_refusal(ctx: _Context) -> str | None:
@@ -225,7 +245,7 @@ def compare(
         Profiles on which each agent's best misreport is searched.
     lp_options : dict, optional
         Keyword arguments for :func:`solvers.auction_lp.solve_auction_lp`.
-    net_config : neural.auction_net.AuctionNetConfig, optional
+    net_config : neural.AuctionNetConfig, optional
     """
     names = resolve_mechanisms(mechanisms)
     explicit = "all" not in mechanisms

@@ -10,14 +10,14 @@ from solvers.auction_compare import AuctionComparison
 
 def plot_comparison(result: AuctionComparison) -> Figure:
     """Revenue per mechanism with the first best as a dashed line, and IC violation per side."""
-    rows = [r for r in result.rows if r.status == "ok" and r.name != "first_best"]
+    rows = [r for r in result.rows if r.ran and r.name != "first_best"]
     fig = Figure(figsize=(9, 3.6), layout="constrained")
     ax_rev, ax_ic = fig.subplots(1, 2)
     names = [r.name for r in rows]
     x = np.arange(len(rows))
     ax_rev.bar(x, [r.revenue for r in rows], yerr=[2 * (r.stderr or 0.0) for r in rows], color="tab:blue",
                capsize=3)
-    best = next((r for r in result.rows if r.name == "first_best" and r.status == "ok"), None)
+    best = next((r for r in result.rows if r.name == "first_best" and r.ran), None)
     if best is not None:
         ax_rev.axhline(best.revenue, ls="--", color="k", lw=1, label="first best (gains from trade)")
         ax_rev.legend(loc="upper right", fontsize=8)

@@ -13,6 +13,7 @@ from grids.auction import make_auction_setting
 from solvers.auction_compare import compare
 from solvers.cli import main
 
+Z_SE = 4.0  # Monte Carlo comparisons: 4 standard errors
 CHEAP = ["--mechanism", "broker", "--mechanism", "trm", "--mechanism", "first_best", "--samples", "20000",
          "--regret-profiles", "20", "-q"]
 
@@ -84,3 +85,34 @@ def test_python_dash_m_solvers_dispatches_da() -> None:
                            "-q"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["mechanisms"][0]["revenue"] == pytest.approx(1 / 24, abs=1e-12)
+
+
+def _tiny_net():
+    """A transformer config that trains in well under a second (the rows' plumbing, not its quality)."""
+    pytest.importorskip("torch")
+    from neural import AuctionNetConfig
+
+    return AuctionNetConfig(steps=2, d_model=8, heads=2, layers=1, ff=16, batch_size=8, threads=1)
+
+
+def test_all_runs_every_mechanism_or_says_why_not() -> None:
+    res = compare(make_auction_setting(buyers=2, sellers=1, grid=5), ["all"], samples=2000, regret_profiles=4,
+                  net_config=_tiny_net())
+    rows = {r.name: r for r in res.rows}
+    assert set(rows) == {"lp", "broker", "broker_dsic", "trm", "mcafee", "random", "first_best", "neural"}
+    assert rows["broker_dsic"].status == "skipped" and "continuous" in rows["broker_dsic"].note
+    assert all(r.ran for name, r in rows.items() if name != "broker_dsic")
+    # LP and the enumerated broker are two exact computations of the same optimum (HiGHS tolerance 1e-9)
+    assert rows["lp"].revenue == pytest.approx(rows["broker"].revenue, abs=1e-9)
+    assert rows["neural"].revenue <= rows["first_best"].revenue + Z_SE * rows["neural"].stderr
+
+
+def test_lp_on_continuous_laws_is_skipped_under_all_and_refused_alone() -> None:
+    s = make_auction_setting(buyers=2, sellers=2)
+    lp = compare(s, ["all"], samples=2000, regret_profiles=2, net_config=_tiny_net()).row("lp")
+    assert lp.status == "skipped" and "--grid K" in lp.note
+    with pytest.raises(InvalidInput, match="--grid K"):
+        compare(s, ["lp"])
+    big = make_auction_setting(buyers=10, sellers=8, grid=21)
+    with pytest.raises(InvalidInput, match="broker"):
+        compare(big, ["lp"])
