@@ -247,7 +247,7 @@ def make_result(block: InterimBlock, z: np.ndarray, row_dual: np.ndarray, priced
     bound = lagrangian_bound(block, rows_dual, define_dual, priced)
     phi, gamma = block.virtual(define_dual)
     ic, ir = incentive_report(block, z)
-    ok = bound - value <= gap_tol * max(1.0, abs(value)) and max(*ic.values(), *ir.values(), residual) <= FEAS_TOL
+    ok = abs(bound - value) <= gap_tol * max(1.0, abs(value)) and max(*ic.values(), *ir.values(), residual) <= FEAS_TOL
     (qa, sa), (pa, ra), (fa, ga) = block.per_agent(q, s), block.per_agent(p, r), block.per_agent(phi, gamma)
     return AuctionLPResult(
         st.OPTIMAL if ok else st.INACCURATE, value, bound, bound - value, qa, pa, sa, ra, fa, ga, ic, ir,
@@ -266,13 +266,22 @@ def new_highs(time_limit: float, **options: object) -> highspy.Highs:
     return h
 
 
-def run_highs(h: highspy.Highs, what: str) -> tuple[np.ndarray, np.ndarray, int]:
-    """Run; (col_value, row_dual, iterations) or :class:`SolverFailure` with the status."""
+def run_highs(h: highspy.Highs, what: str, retry_cold: bool = False) -> tuple[np.ndarray, np.ndarray, int]:
+    """Run; (col_value, row_dual, iterations) or :class:`SolverFailure` with the status.
+
+    ``retry_cold``: after a status other than optimal, time or iteration limit
+    (HiGHS's "Unknown" after many warm re-solves), clear the basis and run once more.
+    """
     h.run()
     model_status = h.getModelStatus()
+    status = _STATUS.get(model_status, st.SOLVER_ERROR)
+    if retry_cold and status == st.SOLVER_ERROR:
+        h.clearSolver()
+        h.run()
+        model_status = h.getModelStatus()
+        status = _STATUS.get(model_status, st.SOLVER_ERROR)
     info = h.getInfo()
     its = int(info.simplex_iteration_count) + int(info.ipm_iteration_count) + int(info.crossover_iteration_count)
-    status = _STATUS.get(model_status, st.SOLVER_ERROR)
     if status != st.OPTIMAL:
         raise st.SolverFailure(status, f"{what}: HiGHS says {h.modelStatusToString(model_status)}")
     sol = h.getSolution()
