@@ -189,12 +189,15 @@ class AuctionLPResult:
     ``gap`` = dual_bound - value. ``buyer_virtual`` / ``seller_virtual`` are the
     multipliers of the rows defining Q_i(v) / S_j(s) divided by p(v) / q(s)
     (sign: phi = dOPT/d(free interim allocation) / p, gamma = -dOPT/d(..) / q,
-    so the ex-post rule maximizes sum phi q - sum gamma r). They are an
-    optimal dual: the ironed broker's allocation maximizes sum phi q - sum
-    gamma r in every profile. They equal the ironed virtual values where the
-    duals are pinned; they are not pinned where the interim allocation is flat
-    across neighbouring types or at a capacity bound, where any value in an
-    interval supports the same allocation.
+    so the ex-post rule maximizes sum phi q - sum gamma r); for the interim
+    formulation, the multipliers of the certificate (define-row multipliers
+    implied by the BIC/IR ones, :func:`solvers.auction_interim.implied_duals`).
+    Once the gap is closed they are an optimal dual, so the ironed broker's
+    allocation maximizes sum phi q - sum gamma r in every profile. They equal
+    the ironed virtual values where the duals are pinned (a trading type below
+    capacity whose allocation strictly rises through it); on a run of types
+    with one allocation only their probability-weighted mean is pinned, and at
+    no-trade or capacity types they are one-sided.
     ``ic_violation`` / ``ir_violation``: largest interim gain from misreporting
     and IR shortfall per side; ``residuals``: realizability of (Q, S).
     """
