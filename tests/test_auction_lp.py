@@ -113,12 +113,15 @@ def test_irregular_law_needs_ironing(name, form):
     assert optimal_broker(setting, ironed=False).revenue > res.value + 1e-2
 
 
-def test_brief_example_is_irregular_but_ironing_is_moot():
-    """values 0@0.3, 0.5@0.1, 1@0.6: the two ironed types have negative virtual values either way."""
-    setting = make_auction_setting(values="discrete:0@0.3,0.5@0.1,1@0.6", costs="discrete:0@0.5,0.4@0.5")
+def test_irregular_law_where_ironing_does_not_change_the_value():
+    """The issue's example values 0@0.3, 0.5@0.1, 1@0.6 are irregular (raw virtual values -1.17,
+    -2.5, 1), but both pooled types stay below every virtual cost, so ironed and raw brokers agree."""
+    kw = dict(values="discrete:0@0.3,0.5@0.1,1@0.6", costs="discrete:0@0.5,0.4@0.5")
+    setting = make_auction_setting(**kw)
     assert not side_virtual_values(setting)[0].regular
-    assert optimal_broker(setting, ironed=False).revenue == pytest.approx(optimal_broker(setting).revenue,
-                                                                          abs=1e-15)
+    broker = optimal_broker(setting).revenue
+    assert optimal_broker(setting, ironed=False).revenue == pytest.approx(broker, abs=1e-15)  # rounding
+    assert solved(kw, "ex_post").value == pytest.approx(broker, abs=VALUE_TOL)
 
 
 def _stretches(alloc: np.ndarray, cap: float) -> list[slice]:
