@@ -17,6 +17,7 @@ import numpy as np
 from scipy import special
 
 from grids.auction import AuctionSetting
+from solvers.auction_lp import interim_gains
 from solvers.auction_matching import greedy_trades, profile_chunks
 from solvers.virtual_values import BUYER, SELLER, VirtualValues, virtual_values
 
@@ -194,15 +195,6 @@ class InterimBroker:
     seller_regret: float
 
 
-def interim_regret(types: np.ndarray, alloc: np.ndarray, pay: np.ndarray, buyer: bool) -> float:
-    """max over agents, true types k and reports l of u(l | k) - u(k | k) (0 if none positive)."""
-    sign = 1.0 if buyer else -1.0
-    # utility of type k reporting l: sign * (t_k A_l - P_l); rows k, columns l
-    util = sign * (types[None, :, None] * alloc[:, None, :] - pay[:, None, :])
-    truthful = np.diagonal(util, axis1=1, axis2=2)
-    return float(max(0.0, (util - truthful[:, :, None]).max()))
-
-
 def broker_interim(setting: AuctionSetting, ironed: bool = True) -> InterimBroker:
     """Interim allocations, envelope payments, revenue and exact interim regret by enumeration."""
     vb, pb = setting.values.support_array()
@@ -223,5 +215,5 @@ def broker_interim(setting: AuctionSetting, ironed: bool = True) -> InterimBroke
                         np.zeros((setting.sellers, 1))], axis=1)
     recv = vs * sa + w
     revenue = float((pay @ pb).sum() - (recv @ ps).sum())
-    return InterimBroker(qa, pay, sa, recv, revenue, interim_regret(vb, qa, pay, True),
-                         interim_regret(vs, sa, recv, False))
+    return InterimBroker(qa, pay, sa, recv, revenue, interim_gains(vb, qa, pay, True)[0],
+                         interim_gains(vs, sa, recv, False)[0])

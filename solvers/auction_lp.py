@@ -168,15 +168,23 @@ def lagrangian_bound(block: InterimBlock, rows_dual: np.ndarray, define_dual: np
     return float(np.maximum(d * block.lower, d * block.upper).sum() + priced)
 
 
+def interim_gains(types: np.ndarray, alloc: np.ndarray, pay: np.ndarray, buyer: bool) -> tuple[float, float]:
+    """(largest interim gain from misreporting, largest IR shortfall) over agents and types, 0 if none.
+
+    Buyer of type k reporting l gets t_k A(l) - P(l); a seller gets P(l) - t_k A(l).
+    """
+    sign = 1.0 if buyer else -1.0
+    util = sign * (types[None, :, None] * alloc[:, None, :] - pay[:, None, :])  # [agent, true k, report l]
+    truth = np.diagonal(util, axis1=1, axis2=2)
+    return float(max(0.0, (util.max(axis=2) - truth).max())), float(max(0.0, -truth.min()))
+
+
 def incentive_report(block: InterimBlock, z: np.ndarray) -> tuple[dict[str, float], dict[str, float]]:
     """Largest interim gain from misreporting and largest IR shortfall, per side, from the arrays."""
     q, p, s, r = block.split(z)
     out_ic, out_ir = {}, {}
-    for side, alloc, pay, v, sign in (("buyer", q, p, block.vb, 1.0), ("seller", s, r, block.vs, -1.0)):
-        util = sign * (v[None, :, None] * alloc[:, None, :] - pay[:, None, :])  # [c, true k, report k']
-        truth = np.diagonal(util, axis1=1, axis2=2)
-        out_ic[side] = float(max(0.0, (util.max(axis=2) - truth).max()))
-        out_ir[side] = float(max(0.0, -truth.min()))
+    for side, alloc, pay, v, buyer in (("buyer", q, p, block.vb, True), ("seller", s, r, block.vs, False)):
+        out_ic[side], out_ir[side] = interim_gains(v, alloc, pay, buyer)
     return out_ic, out_ir
 
 
