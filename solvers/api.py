@@ -44,6 +44,7 @@ def solve(
     form: str = "gradient",
     stencil: int = 1,
     warm_start: "str | WarmStart" = "none",
+    fold: bool | None = None,
     **params: Any,
 ) -> Solution:
     """Solve the gradient-form LP of DESIGN §1.1 on a grid and certify it.
@@ -75,8 +76,9 @@ def solve(
     reduce_axis : bool or None
         Solve the axis-stencil LP first with the allocations eliminated
         (:mod:`solvers.axis_reduction`) and start the full LP from its basis;
-        only for backends with a basis (HiGHS). The optimum is the same either
-        way; None picks by :func:`solvers.gradient_solve.reduction_pays`.
+        only for backends with a basis (HiGHS), and only when nothing is
+        folded. The optimum is the same either way; None picks by
+        :func:`solvers.gradient_solve.reduction_pays`.
     form : {"gradient", "measure"}
         ``gradient``: the LP of DESIGN §1.1 with pair multipliers as dual.
         ``measure``: the u-only LP of §1.2 and its transport dual, each solved
@@ -86,6 +88,11 @@ def solve(
     warm_start : {"none", "coarse", "rochetnet"} or WarmStart
         Gradient form only: extra pair rows for the first LP
         (:mod:`solvers.warm_start`); the optimum is the cold one.
+    fold : bool or None
+        Gradient form only: solve for group-invariant (u, g) when signed axis
+        permutations about c keep the grid, B and every weight
+        (:mod:`solvers.symmetry`; exact, the certificate is recomputed on the
+        unfolded arrays). None or True: fold when such a group exists.
     **params
         ``alpha``, ``belief``, ``dist`` for :func:`grids.make_setting`.
 
@@ -113,4 +120,4 @@ def solve(
                                      reduce_axis=reduce_axis)
     return solve_gradient(s, g, solver=solver, options=options, pair_tol=pair_tol, gap_tol=gap_tol,
                           max_rounds=max_rounds, reduce_axis=reduce_axis, warm_start=warm_start,
-                          warm_s=time.perf_counter() - t_warm)
+                          warm_s=time.perf_counter() - t_warm, fold=fold)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import time
 import warnings
+from typing import Callable
 
 import numpy as np
-from scipy import sparse
 
 from grids import Grid, Setting
 from solvers import status as st
@@ -15,6 +15,7 @@ from solvers.axis_reduction import AxisReduction
 from solvers.backends import BackendOptions, make_backend
 from solvers.certificate import certify
 from solvers.gradient_lp import GradientLP, most_violated_pairs
+from solvers.symmetry import FoldedLP, GridSymmetry
 from solvers.solution import Dual, Primal, RoundLog, Solution, SolveStats
 from solvers.warm_start import WarmStart
 
@@ -22,25 +23,29 @@ log = logging.getLogger("dualmech")
 
 
 class PairRows:
-    """The pair rows (i -> j) held by the LP, in LP row order, with a sorted key set."""
+    """The pair rows (i -> j) held by the LP, in LP row order, with a sorted key set.
 
-    def __init__(self, i: np.ndarray, j: np.ndarray, num_points: int) -> None:
-        self.i, self.j, self.N = i, j, num_points
-        self.keys = np.sort(i * num_points + j)
+    ``key`` names a row: the pair itself, or under symmetry folding the
+    canonical pair of its orbit (one folded row stands for the whole orbit).
+    """
+
+    def __init__(self, key: Callable[[np.ndarray, np.ndarray], np.ndarray], num_points: int) -> None:
+        self.key, self.N = key, num_points
+        self.i = self.j = self.keys = np.zeros(0, dtype=np.int64)
 
     def __len__(self) -> int:
         return len(self.i)
 
     def new(self, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The distinct pairs among (i, j) that are not in the LP yet (and not i == j)."""
-        key = i * self.N + j
+        """The distinct rows among the pairs (i, j) not in the LP yet (and not i == j), as key pairs."""
+        key = self.key(i, j)
         fresh = (i != j) & ~np.isin(key, self.keys)
         key = np.unique(key[fresh])
         return key // self.N, key % self.N
 
     def extend(self, i: np.ndarray, j: np.ndarray) -> None:
         self.i, self.j = np.concatenate([self.i, i]), np.concatenate([self.j, j])
-        self.keys = np.sort(np.concatenate([self.keys, i * self.N + j]))
+        self.keys = np.sort(np.concatenate([self.keys, self.key(i, j)]))
 
 
 def reduction_pays(setting: Setting) -> bool:
@@ -73,24 +78,31 @@ def _reduced_axis_basis(
 def solve_gradient(
     s: Setting, g: Grid, *, solver: str, options: BackendOptions, pair_tol: float, gap_tol: float,
     max_rounds: int, reduce_axis: bool | None, warm_start: WarmStart | None, warm_s: float = 0.0,
+    fold: bool | None = None,
 ) -> Solution:
     """The cut loop of :func:`solvers.solve` for the gradient form (see its docstring)."""
     t_start = time.perf_counter()
     lp = GradientLP.build(s, g)
+    symmetry = GridSymmetry.detect(s, g) if fold is not False else None
+    flp = FoldedLP.build(lp, symmetry)
+    if flp.symmetry is not None:
+        log.info("symmetry: group of order %d, %d orbits of %d points, %d folded columns",
+                 flp.symmetry.order, len(flp.symmetry.reps), g.size, len(flp.cost))
     backend = make_backend(solver, options)
-    rows = PairRows(*lp.stencil_pairs(), g.size)
+    rows = PairRows(flp.keys, g.size)
+    rows.extend(*rows.new(*lp.stencil_pairs()))
     timings = {"build_s": time.perf_counter() - t_start, "reduced_s": 0.0, "lp_s": 0.0, "scan_s": 0.0,
                "warm_start_s": warm_s}
     basis, reduced_iterations = None, 0
     use_reduction = reduction_pays(s) if reduce_axis is None else reduce_axis
-    if use_reduction and backend.supports_basis:
+    if use_reduction and flp.symmetry is None and backend.supports_basis:
         basis, reduced_iterations = _reduced_axis_basis(lp, rows.i, rows.j, solver, options)
         timings["reduced_s"] = time.perf_counter() - t_start - timings["build_s"]
-    backend.load(lp.cost, lp.col_lower, lp.col_upper, lp.pair_rows(rows.i, rows.j), basis=basis)
+    backend.load(flp.cost, flp.col_lower, flp.col_upper, flp.pair_rows(rows.i, rows.j), basis=basis)
     if warm_start is not None:
         wi, wj = rows.new(warm_start.pairs_i, warm_start.pairs_j)
         if len(wi):
-            backend.add_rows(lp.pair_rows(wi, wj))
+            backend.add_rows(flp.pair_rows(wi, wj))
             rows.extend(wi, wj)
         log.info("warm start (%s): %d extra rows, %.2f s to produce", warm_start.source, len(wi), warm_s)
     history: list[RoundLog] = []
@@ -101,7 +113,7 @@ def solve_gradient(
         timings["lp_s"] += t1 - t0
         if res.status != st.OPTIMAL or res.z is None:
             raise st.SolverFailure(res.status, f"{solver} stopped in cut round {round_no}: {res.message}")
-        u, gr = lp.unpack(res.z)
+        u, gr = flp.unpack(res.z)
         vi, vj, worst = most_violated_pairs(u, gr, g.points, pair_tol)
         vi, vj = rows.new(vi, vj)
         timings["scan_s"] += time.perf_counter() - t1
@@ -110,15 +122,14 @@ def solve_gradient(
                  round_no, len(rows), t1 - t0, res.iterations, worst, len(vi))
         if len(vi) == 0:
             break  # either nothing is violated, or only rows already in the LP (solver accuracy)
-        backend.add_rows(lp.pair_rows(vi, vj))
+        backend.add_rows(flp.pair_rows(vi, vj))
         rows.extend(vi, vj)
     else:
         raise st.SolverFailure(st.ROUND_LIMIT, f"{max_rounds} cut rounds left pair rows violated by {worst:.1e}")
 
     t_cert = time.perf_counter()
     y_vals = np.maximum(res.row_dual * g.k / lp.scale, 0.0)  # scaled rows are k x the design rows
-    y = sparse.csr_matrix((y_vals, (rows.i, rows.j)), shape=(g.size, g.size))
-    y.eliminate_zeros()
+    y = flp.lift_duals(y_vals, rows.i, rows.j)
     cert = certify(s, g, u, gr, y, worst)
     timings["certify_s"] = time.perf_counter() - t_cert
     timings["total_s"] = time.perf_counter() - t_start
@@ -131,7 +142,7 @@ def solve_gradient(
         )
     t = np.einsum("ij,ij->i", gr, g.points) - u
     stats = SolveStats(
-        rounds=len(history), rows=len(rows), columns=len(lp.cost),
+        rounds=len(history), rows=len(rows), columns=len(flp.cost),
         iterations=reduced_iterations + sum(h.iterations for h in history), timings=timings, history=tuple(history),
     )
     return Solution(
