@@ -1,4 +1,13 @@
-"""LP backends by name: ``highs`` (default, dual simplex) and ``scs`` (cvxpy + SCS)."""
+"""LP backends by name.
+
+- ``highs`` (default): HiGHS dual simplex, exact vertex solutions, basis warm starts.
+- ``scs``: cvxpy + SCS, a first-order conic solver.
+- ``pdlp``: HiGHS's PDLP (cuPDLP-C) on the CPU, a first-order LP solver.
+- ``cupdlpx``: cuPDLPx on an NVIDIA GPU (optional package ``cupdlpx``).
+
+First-order backends set ``first_order = True``: their answers violate rows by
+about their tolerance, so the primal is repaired before it is certified.
+"""
 
 from __future__ import annotations
 
@@ -20,16 +29,50 @@ def _scs(options: BackendOptions) -> Backend:
     return ScsBackend(options)
 
 
-BACKENDS: dict[str, Callable[[BackendOptions], Backend]] = {"highs": _highs, "scs": _scs}
+def _pdlp(options: BackendOptions) -> Backend:
+    from solvers.backends.pdlp import PdlpBackend
+
+    return PdlpBackend(options)
+
+
+def _require_cupdlpx() -> None:
+    from solvers.backends.cupdlpx import import_cupdlpx
+
+    try:
+        import_cupdlpx()
+    except Exception as err:  # ImportError, or OSError/RuntimeError from missing CUDA libraries
+        raise InvalidInput(
+            "solver 'cupdlpx' needs the cupdlpx package and an NVIDIA GPU with CUDA 12.4+ "
+            f"(pip install cupdlpx); not importable here: {type(err).__name__}: {err}"
+        ) from None
+
+
+def _cupdlpx(options: BackendOptions) -> Backend:
+    from solvers.backends.cupdlpx import CupdlpxBackend
+
+    _require_cupdlpx()
+    return CupdlpxBackend(options)
+
+
+BACKENDS: dict[str, Callable[[BackendOptions], Backend]] = {
+    "highs": _highs, "scs": _scs, "pdlp": _pdlp, "cupdlpx": _cupdlpx,
+}
+
+
+_REQUIREMENTS: dict[str, Callable[[], None]] = {"cupdlpx": _require_cupdlpx}
+
+
+def require_backend(name: str) -> None:
+    """Raise InvalidInput unless ``name`` is registered and usable here; cheap, for input validation."""
+    if name not in BACKENDS:
+        raise InvalidInput(f"unknown solver {name!r}; known solvers: {', '.join(BACKENDS)}")
+    _REQUIREMENTS.get(name, lambda: None)()
 
 
 def make_backend(name: str, options: BackendOptions) -> Backend:
-    """The backend registered under ``name``; unknown names list the known ones."""
-    try:
-        factory = BACKENDS[name]
-    except KeyError:
-        raise InvalidInput(f"unknown solver {name!r}; known solvers: {', '.join(BACKENDS)}") from None
-    return factory(options)
+    """The backend registered under ``name``; unknown or unusable names raise InvalidInput."""
+    require_backend(name)
+    return BACKENDS[name](options)
 
 
-__all__ = ["BACKENDS", "Backend", "BackendOptions", "BackendResult", "make_backend"]
+__all__ = ["BACKENDS", "Backend", "BackendOptions", "BackendResult", "make_backend", "require_backend"]

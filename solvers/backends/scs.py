@@ -18,6 +18,7 @@ class ScsBackend:
 
     name = "scs"
     supports_basis = False
+    first_order = True
 
     def __init__(self, options: BackendOptions) -> None:
         import cvxpy  # imported here: the default backend does not need it
