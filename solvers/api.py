@@ -9,6 +9,7 @@ from grids import Grid, Setting, make_grid, make_setting
 from grids.errors import InvalidInput
 from solvers.backends import BackendOptions, make_backend
 from solvers.gradient_solve import solve_gradient
+from solvers.measure_solve import TRANSPORT_SOURCES
 from solvers.solution import Solution
 from solvers.warm_start import WarmStart, make_warm_start
 
@@ -45,6 +46,7 @@ def solve(
     stencil: int = 1,
     warm_start: "str | WarmStart" = "none",
     fold: bool | None = None,
+    transport: str = "auto",
     **params: Any,
 ) -> Solution:
     """Solve the gradient-form LP of DESIGN §1.1 on a grid and certify it.
@@ -88,8 +90,12 @@ def solve(
     warm_start : {"none", "coarse", "rochetnet"} or WarmStart
         Gradient form only: extra pair rows for the first LP
         (:mod:`solvers.warm_start`); the optimum is the cold one.
+    transport : {"auto", "lp", "multipliers"}
+        Measure form only: solve the transport dual as its own LP, or read it
+        from the u-only LP's multipliers (auto: its own LP up to
+        :data:`solvers.measure_solve.TRANSPORT_LP_MAX_POINTS` points).
     fold : bool or None
-        Gradient form only: solve for group-invariant (u, g) when signed axis
+        Solve for group-invariant (u, g) when signed axis
         permutations about c keep the grid, B and every weight
         (:mod:`solvers.symmetry`; exact, the certificate is recomputed on the
         unfolded arrays). None or True: fold when such a group exists.
@@ -107,12 +113,15 @@ def solve(
         make_backend(solver, BackendOptions())  # raises InvalidInput listing the known ones
     if form not in FORMS:
         raise InvalidInput(f"unknown form {form!r}; known forms: {', '.join(FORMS)}")
+    if transport not in TRANSPORT_SOURCES:
+        raise InvalidInput(f"unknown transport source {transport!r}; known: {', '.join(TRANSPORT_SOURCES)}")
     s, g = _resolve(setting, grid, quadrature, params)
     options = BackendOptions(feasibility_tol, time_limit, threads)
     if form == "measure":
         from solvers.measure_solve import solve_measure
 
-        return solve_measure(s, g, radius=stencil, solver=solver, gap_tol=gap_tol, row_tol=pair_tol, options=options)
+        return solve_measure(s, g, radius=stencil, solver=solver, gap_tol=gap_tol, row_tol=pair_tol, options=options,
+                             fold=fold, transport=transport)
     t_warm = time.perf_counter()
     if isinstance(warm_start, str):
         warm_start = make_warm_start(warm_start, s, g, solver=solver, pair_tol=pair_tol, gap_tol=gap_tol,

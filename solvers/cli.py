@@ -16,7 +16,7 @@ from pathlib import Path
 from grids import QUADRATURE_RULES, REGISTRY, InvalidInput, make_grid, make_setting
 from grids.auction import AUCTION_REGISTRY
 from grids.measure import require_density
-from solvers.backends import BACKENDS
+from solvers.backends import BACKENDS, require_backend
 from solvers.menu import DEFAULT_MENU_TOL
 from solvers.status import SolverFailure
 
@@ -51,6 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--time-limit", type=float, default=float("inf"), help="seconds per LP solve")
     p.add_argument("--axis-reduction", choices=("auto", "on", "off"), default="auto",
                    help="start from the reduced axis LP (auto: uniform laws in 1D/2D, where it is faster)")
+    p.add_argument("--symmetry", choices=("auto", "off"), default="auto",
+                   help="fold the LPs by the signed axis permutations that keep c, B and the weights "
+                        "(auto: when there are any; exact, certified on the unfolded arrays)")
+    p.add_argument("--transport", choices=("auto", "lp", "multipliers"), default="auto",
+                   help="measure form: solve the transport dual as its own LP, or read it from the u-only LP's "
+                        "multipliers (auto: its own LP up to 66,049 points)")
     p.add_argument("--threads", type=int, default=0, help="HiGHS threads (0: its default)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--out", type=Path, help="write summary.json, arrays.npz and solution.png here")
@@ -114,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
             raise InvalidInput("--max-rounds must be at least 1")
         if args.stencil < 1:
             raise InvalidInput("--stencil must be at least 1")
+        require_backend(args.solver)
         setting = make_setting(args.setting, alpha=args.alpha, belief=args.belief, dist=args.dist)
         grid = make_grid(setting, args.grid, args.quadrature)
         if args.form != "gradient":
@@ -137,7 +144,8 @@ def main(argv: list[str] | None = None) -> int:
                 setting, grid, solver=args.solver, pair_tol=args.pair_tol, gap_tol=args.gap_tol,
                 max_rounds=args.max_rounds, time_limit=args.time_limit, threads=args.threads,
                 reduce_axis={"auto": None, "on": True, "off": False}[args.axis_reduction],
-                form=form, stencil=args.stencil,
+                form=form, stencil=args.stencil, fold=None if args.symmetry == "auto" else False,
+                transport=args.transport,
                 warm_start=make_warm_start(args.warm_start, setting, grid, train_config)
                 if args.warm_start == "rochetnet" else args.warm_start)
         except SolverFailure as err:

@@ -15,11 +15,14 @@ from solvers.axis_reduction import AxisReduction
 from solvers.backends import BackendOptions, make_backend
 from solvers.certificate import certify
 from solvers.gradient_lp import GradientLP, most_violated_pairs
+from solvers.repair import repair_primal
 from solvers.symmetry import FoldedLP, GridSymmetry
 from solvers.solution import Dual, Primal, RoundLog, Solution, SolveStats
 from solvers.warm_start import WarmStart
 
 log = logging.getLogger("dualmech")
+
+FIRST_ORDER_SCAN_TOL = 1e-6  # first-order iterates violate rows by ~ their tolerance: add rows only above this
 
 
 class PairRows:
@@ -89,6 +92,8 @@ def solve_gradient(
         log.info("symmetry: group of order %d, %d orbits of %d points, %d folded columns",
                  flp.symmetry.order, len(flp.symmetry.reps), g.size, len(flp.cost))
     backend = make_backend(solver, options)
+    first_order = getattr(backend, "first_order", False)
+    scan_tol = max(pair_tol, FIRST_ORDER_SCAN_TOL) if first_order else pair_tol
     rows = PairRows(flp.keys, g.size)
     rows.extend(*rows.new(*lp.stencil_pairs()))
     timings = {"build_s": time.perf_counter() - t_start, "reduced_s": 0.0, "lp_s": 0.0, "scan_s": 0.0,
@@ -98,11 +103,15 @@ def solve_gradient(
     if use_reduction and flp.symmetry is None and backend.supports_basis:
         basis, reduced_iterations = _reduced_axis_basis(lp, rows.i, rows.j, solver, options)
         timings["reduced_s"] = time.perf_counter() - t_start - timings["build_s"]
-    backend.load(flp.cost, flp.col_lower, flp.col_upper, flp.pair_rows(rows.i, rows.j), basis=basis)
+    first = flp.pair_rows(rows.i, rows.j)
+    nonzeros = first.nnz
+    backend.load(flp.cost, flp.col_lower, flp.col_upper, first, basis=basis)
     if warm_start is not None:
         wi, wj = rows.new(warm_start.pairs_i, warm_start.pairs_j)
         if len(wi):
-            backend.add_rows(flp.pair_rows(wi, wj))
+            extra = flp.pair_rows(wi, wj)
+            nonzeros += extra.nnz
+            backend.add_rows(extra)
             rows.extend(wi, wj)
         log.info("warm start (%s): %d extra rows, %.2f s to produce", warm_start.source, len(wi), warm_s)
     history: list[RoundLog] = []
@@ -114,7 +123,7 @@ def solve_gradient(
         if res.status != st.OPTIMAL or res.z is None:
             raise st.SolverFailure(res.status, f"{solver} stopped in cut round {round_no}: {res.message}")
         u, gr = flp.unpack(res.z)
-        vi, vj, worst = most_violated_pairs(u, gr, g.points, pair_tol)
+        vi, vj, worst = most_violated_pairs(u, gr, g.points, scan_tol)
         vi, vj = rows.new(vi, vj)
         timings["scan_s"] += time.perf_counter() - t1
         history.append(RoundLog(len(rows), t1 - t0, res.iterations, worst, len(vi)))
@@ -122,12 +131,20 @@ def solve_gradient(
                  round_no, len(rows), t1 - t0, res.iterations, worst, len(vi))
         if len(vi) == 0:
             break  # either nothing is violated, or only rows already in the LP (solver accuracy)
-        backend.add_rows(flp.pair_rows(vi, vj))
+        extra = flp.pair_rows(vi, vj)
+        nonzeros += extra.nnz
+        backend.add_rows(extra)
         rows.extend(vi, vj)
     else:
         raise st.SolverFailure(st.ROUND_LIMIT, f"{max_rounds} cut rounds left pair rows violated by {worst:.1e}")
 
     t_cert = time.perf_counter()
+    if first_order:  # the iterate violates rows by about the solver's tolerance: certify a feasible repair
+        fixed = repair_primal(s, g, u, gr)
+        u, gr = fixed.u, fixed.g
+        worst = most_violated_pairs(u, gr, g.points, np.inf)[2]
+        log.info("repaired primal: %d planes, max change of u %.1e, pair violation after %.1e",
+                 fixed.planes, fixed.max_change, worst)
     y_vals = np.maximum(res.row_dual * g.k / lp.scale, 0.0)  # scaled rows are k x the design rows
     y = flp.lift_duals(y_vals, rows.i, rows.j)
     cert = certify(s, g, u, gr, y, worst)
@@ -144,6 +161,7 @@ def solve_gradient(
     stats = SolveStats(
         rounds=len(history), rows=len(rows), columns=len(flp.cost),
         iterations=reduced_iterations + sum(h.iterations for h in history), timings=timings, history=tuple(history),
+        nonzeros=nonzeros, group_order=1 if flp.symmetry is None else flp.symmetry.order,
     )
     return Solution(
         setting=s, grid=g, solver=solver, status=status,

@@ -13,16 +13,25 @@ import numpy as np
 from grids import Grid, Setting
 from grids.measure import GridMeasure, grid_measure
 from solvers import status as st
-from solvers.backends import BackendOptions, make_backend
+from solvers.backends import BackendOptions, BackendResult, make_backend
 from solvers.certificate import Certificate
+from solvers.measure_fold import MeasureFold
+from solvers.repair import repair_primal
 from solvers.measure_lp import LPData, TransportLayout, measure_primal, moves_matrix, transport_dual
 from solvers.solution import Primal, RoundLog, Solution, SolveStats
 from solvers.stencil import Stencil
+from solvers.symmetry import GridSymmetry
 
 log = logging.getLogger("dualmech")
 
 DEFAULT_RADIUS = 1  # |p|_inf <= 1 (4 directions in 2D, 13 in 3D); radius 2-5 changed no optimum we measured
 FLOW_TOL = 1e-12    # relative to the largest grid mass: smaller flows are solver noise
+TRANSPORT_SOURCES = ("auto", "lp", "multipliers")
+# Up to here the transport LP is solved as its own LP (primal simplex). Beyond, its
+# simplex stalled (folded amm2d k = 512: > 8 min against 8.6 s for the u-only LP),
+# so the plan is read from the u-only LP's row multipliers, which solve the same
+# LP dual; the certificate recomputes cost and leftover mass from it either way.
+TRANSPORT_LP_MAX_POINTS = 66_049   # (256 + 1)^2
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,14 +86,25 @@ class TransportDual:
         }
 
 
-def _solve_lp(lp: LPData, solver: str, options: BackendOptions, what: str) -> tuple[np.ndarray, int, float]:
+def _solve_lp(lp: LPData, solver: str, options: BackendOptions, what: str) -> tuple[BackendResult, float]:
     backend = make_backend(solver, options)
     backend.load(lp.cost, lp.col_lower, lp.col_upper, lp.rows, row_lower=lp.row_lower)
     t0 = time.perf_counter()
     res = backend.solve()
     if res.status != st.OPTIMAL or res.z is None:
         raise st.SolverFailure(res.status, f"{solver} stopped on the {what}: {res.message}")
-    return res.z, res.iterations, time.perf_counter() - t0
+    return res, time.perf_counter() - t0
+
+
+def transport_source(choice: str, grid: Grid) -> str:
+    """``lp`` or ``multipliers``: ``auto`` solves the transport LP up to TRANSPORT_LP_MAX_POINTS points."""
+    if choice not in TRANSPORT_SOURCES:
+        from grids.errors import InvalidInput
+
+        raise InvalidInput(f"unknown transport source {choice!r}; known: {', '.join(TRANSPORT_SOURCES)}")
+    if choice == "auto":
+        return "lp" if grid.size <= TRANSPORT_LP_MAX_POINTS else "multipliers"
+    return choice
 
 
 def one_sided_gradient(setting: Setting, grid: Grid, u: np.ndarray) -> np.ndarray:
@@ -133,8 +153,17 @@ def _certify(setting: Setting, grid: Grid, mu: GridMeasure, stn: Stencil, u: np.
 def solve_measure(
     setting: Setting, grid: Grid, *, radius: int = DEFAULT_RADIUS, solver: str = "highs",
     gap_tol: float = 1e-7, row_tol: float = 1e-9, options: BackendOptions = BackendOptions(),
+    fold: bool | None = None, transport: str = "auto",
 ) -> Solution:
     """Solve the measure-form primal and the transport dual; certify each against the other.
+
+    ``transport``: ``lp`` solves the transport LP as its own LP; ``multipliers``
+    reads the plan from the u-only LP's row multipliers (z = k y, each member
+    of a folded move orbit getting y / |orbit|); ``auto`` picks by
+    :func:`transport_source`.
+
+    With ``fold`` (None: when a symmetry group keeps c, B and mu) both LPs are
+    solved folded (:mod:`solvers.measure_fold`) and certified unfolded.
 
     Raises
     ------
@@ -145,6 +174,7 @@ def solve_measure(
     """
     from grids.errors import InvalidInput
 
+    source = transport_source(transport, grid)
     if isinstance(radius, bool) or not isinstance(radius, (int, np.integer)) or radius < 1:
         raise InvalidInput(f"stencil radius must be an integer >= 1, got {radius!r}")
     t_start = time.perf_counter()
@@ -152,14 +182,39 @@ def solve_measure(
     stn = Stencil.build(setting, grid, radius)
     primal_lp = measure_primal(setting, grid, mu, stn)
     dual_lp, layout = transport_dual(setting, grid, mu, stn)
+    folding = None
+    if fold is not False:
+        symmetry = GridSymmetry.detect(setting, grid, invariant=mu.total)
+        if not symmetry.trivial:
+            folding = MeasureFold.build(symmetry, stn)
+            primal_lp = folding.primal(primal_lp, grid)
+            dual_lp = folding.transport(dual_lp, layout, moves_matrix(grid.size, stn), grid, mu.total)
+            log.info("symmetry: group of order %d, %d point orbits, %d move orbits",
+                     symmetry.order, len(symmetry.reps), len(folding.rep_moves))
     build_s = time.perf_counter() - t_start
-    v, it_p, primal_s = _solve_lp(primal_lp, solver, options, "measure-form primal")
+    res_p, primal_s = _solve_lp(primal_lp, solver, options, "measure-form primal")
+    v, it_p = res_p.z, res_p.iterations
     log.info("measure primal: %d rows x %d columns, %d iterations, %.2f s",
              *primal_lp.rows.shape, it_p, primal_s)
-    z, it_d, dual_s = _solve_lp(dual_lp, solver, replace(options, simplex="primal", presolve=False), "transport dual")
-    log.info("transport dual: %d rows x %d columns, %d iterations, %.2f s", *dual_lp.rows.shape, it_d, dual_s)
+    if source == "lp":
+        res_d, dual_s = _solve_lp(dual_lp, solver, replace(options, simplex="primal", presolve=False),
+                                  "transport dual")
+        z, it_d = res_d.z, res_d.iterations
+        log.info("transport dual: %d rows x %d columns, %d iterations, %.2f s", *dual_lp.rows.shape, it_d, dual_s)
+    else:  # the u-only LP's rows are the moves: its multipliers are a transport plan (masses / k)
+        z, it_d, dual_s = np.maximum(res_p.row_dual, 0.0) * grid.k, 0, 0.0
+        if folding is not None:
+            z = z / np.asarray(folding.lift_z.sum(axis=0)).ravel()
+        log.info("transport plan read from the u-only LP's multipliers")
+    if folding is not None:
+        v, z = folding.lift_u @ v, folding.lift_z @ z
     t_cert = time.perf_counter()
     u = v / grid.k
+    g = one_sided_gradient(setting, grid, u)
+    if getattr(make_backend(solver, options), "first_order", False):
+        fixed = repair_primal(setting, grid, u, g)  # a first-order u violates rows: certify a feasible repair
+        u, g = fixed.u, fixed.g
+        log.info("repaired primal: %d planes, max change of u %.1e", fixed.planes, fixed.max_change)
     cert, final, value = _certify(setting, grid, mu, stn, u, z / grid.size, layout)
     fwd, back, spreads, radial = layout.split(np.maximum(z, 0.0) / grid.size)
     timings = {"build_s": build_s, "reduced_s": 0.0, "lp_s": primal_s + dual_s, "primal_s": primal_s,
@@ -169,11 +224,11 @@ def solve_measure(
     if status == st.INACCURATE:
         warnings.warn(f"measure form: gap {cert.gap:.2e} or row violation {cert.max_pair_violation:.1e} "
                       f"exceeds the tolerances", st.InaccurateSolutionWarning, stacklevel=3)
-    g = one_sided_gradient(setting, grid, u)
     t = np.einsum("ij,ij->i", g, grid.points) - u
     rows = primal_lp.rows.shape[0]
     stats = SolveStats(rounds=1, rows=rows, columns=len(primal_lp.cost) + len(dual_lp.cost),
-                       iterations=it_p + it_d, timings=timings,
+                       iterations=it_p + it_d, timings=timings, nonzeros=primal_lp.rows.nnz + dual_lp.rows.nnz,
+                       group_order=1 if folding is None else folding.symmetry.order,
                        history=(RoundLog(rows, primal_s + dual_s, it_p + it_d, cert.max_pair_violation, 0),))
     dual = TransportDual(stn, mu, fwd, back, spreads, radial, final, value, cert.dual_bound)
     return Solution(setting=setting, grid=grid, solver=solver, status=status,

@@ -49,7 +49,8 @@ def summary_dict(sol: "Solution", tol: float) -> dict[str, Any]:
         "menu_profit_stderr": mp.stderr if np.isfinite(mp.stderr) else None,  # None: one sample, undefined
         "menu_profit_method": mp.method,
         "timings": timings,
-        "lp": {"rows": stats.rows, "columns": stats.columns, "rounds": stats.rounds, "iterations": stats.iterations},
+        "lp": {"rows": stats.rows, "columns": stats.columns, "nonzeros": stats.nonzeros, "rounds": stats.rounds,
+               "iterations": stats.iterations, "symmetry_order": stats.group_order},
         "bounds": [b.as_dict() for b in sol.bounds(tol)],
         "warm_start": None if sol.warm_start is None else {
             "source": sol.warm_start.source, "seconds": sol.warm_start.seconds,
@@ -108,7 +109,8 @@ def format_summary(summary: dict[str, Any]) -> str:
     lines += [
         "",
         f"LP            {lp['rows']:,} rows x {lp['columns']:,} columns, "
-        + ("" if measure else f"{lp['rounds']} cut round(s), ") + f"{lp['iterations']:,} simplex iterations",
+        + ("" if measure else f"{lp['rounds']} cut round(s), ") + f"{lp['iterations']:,} simplex iterations"
+        + (f", folded by a symmetry group of order {lp['symmetry_order']}" if lp.get("symmetry_order", 1) > 1 else ""),
         f"time          total {t['total_s']:.2f} s: {phases}; menu profit {t['menu_s']:.2f} s",
     ]
     return "\n".join(lines)

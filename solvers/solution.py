@@ -75,7 +75,9 @@ class SolveStats:
 
     ``iterations`` counts simplex iterations of the reduced axis LP (if used)
     and of every cut round; ``timings`` has build_s, reduced_s, lp_s, scan_s,
-    certify_s and total_s.
+    certify_s and total_s. ``rows``, ``columns`` and ``nonzeros`` are those of
+    the LP solved (folded when ``group_order`` > 1); the measure form gives
+    its primal's rows and both LPs' columns and nonzeros.
     """
 
     rounds: int
@@ -84,6 +86,8 @@ class SolveStats:
     iterations: int
     timings: dict[str, float]
     history: tuple[RoundLog, ...]
+    nonzeros: int = 0
+    group_order: int = 1
 
 
 @dataclass(frozen=True)

@@ -61,11 +61,17 @@ class GridSymmetry:
     reps: np.ndarray
 
     @classmethod
-    def detect(cls, setting: Setting, grid: Grid, max_order: int = 384) -> "GridSymmetry":
-        """The largest such group (trivial when none; ``max_order`` caps the n! 2^n enumeration)."""
-        n, k, N = grid.n, grid.k, grid.size
+    def detect(
+        cls, setting: Setting, grid: Grid, invariant: np.ndarray | None = None, max_order: int = 384
+    ) -> "GridSymmetry":
+        """The largest such group (trivial when none; ``max_order`` caps the n! 2^n enumeration).
+
+        ``invariant`` is the grid vector every element must keep (default: the
+        weights; the measure form passes its measure mu).
+        """
+        n, k = grid.n, grid.k
         mc = grid.lattice[grid.c_index]
-        w = grid.weights
+        w = grid.weights if invariant is None else invariant
         mats, perms = [], []
         symmetric_box = setting.market.lo == -setting.market.hi
         candidates = signed_permutations(n) if n <= 4 else signed_permutations(1)[:1].repeat(n, 1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pytest
 from scipy import sparse
@@ -189,3 +191,30 @@ def test_cupdlpx_agrees_with_highs():
     assert res.objective == pytest.approx(ref.objective, abs=tol)
     assert np.all(res.row_dual >= 0.0)
     assert _dual_function(cost, lower, upper, a, row_lower, res.row_dual) == pytest.approx(ref.objective, abs=tol)
+
+
+@pytest.mark.parametrize("form", ["gradient", "measure"])
+def test_pdlp_solve_certifies_its_own_gap(form: str) -> None:
+    """solve(..., solver="pdlp"): the repaired primal is a true lower bound, the dual bound a true upper one."""
+    exact = solve("amm2d", 16, form=form, alpha=0.2)
+    approx = solve("amm2d", 16, form=form, alpha=0.2, solver="pdlp")
+    assert approx.status in ("optimal", "inaccurate")
+    # The repaired u keeps every row up to float round-off of the envelope (1e-12), so its value cannot exceed
+    # the simplex optimum (itself exact to its feasibility tolerance 1e-10 on the scaled LP), and the
+    # certified bound cannot fall below it.
+    assert approx.certificate.max_pair_violation <= 1e-12
+    assert approx.primal.value <= exact.primal.value + 1e-10
+    assert approx.dual.bound >= exact.primal.value - 1e-10
+    # PDLP stops at relative tolerance 1e-8 here (FIRST_ORDER_MIN_TOL); the measure form's repair also pays
+    # the stencil relaxation (a convex envelope of the stencil optimum): 1e-4 covers both at k = 16.
+    assert approx.dual.bound - approx.primal.value <= 1e-4
+
+
+def test_cli_refuses_an_unusable_solver(capsys) -> None:
+    from solvers.cli import main
+
+    if importlib.util.find_spec("cupdlpx") is not None:
+        pytest.skip("cupdlpx is importable here")
+    assert main(["--setting", "amm2d", "--grid", "8", "--solver", "cupdlpx"]) == 2
+    err = capsys.readouterr().err
+    assert "cupdlpx" in err and "Traceback" not in err

@@ -474,3 +474,22 @@ def test_measure_and_gradient_forms_converge_together(case: str) -> None:
         assert abs(e1) < abs(e0), (case, err_m)
     for e0, e1 in zip(err_g, err_g[1:]):
         assert abs(e1) < abs(e0), (case, err_g)
+
+
+@pytest.mark.parametrize("name,k,kw", [("amm2d", 24, {"alpha": 0.3}), ("monopolist2d", 16, {}),
+                                       ("amm2d", 16, {"belief": "0.25,0.375"}), ("amm3d", 6, {})])
+@pytest.mark.parametrize("fold", [True, False])
+def test_transport_plan_from_multipliers(name: str, k: int, kw: dict, fold: bool) -> None:
+    """The u-only LP's multipliers are a transport plan as good as the transport LP's own optimum."""
+    own = solve(name, k, form="measure", transport="lp", fold=fold, **kw)
+    read = solve(name, k, form="measure", transport="multipliers", fold=fold, **kw)
+    assert own.status == read.status == "optimal"
+    # Two optima of the same LP, each from simplex at feasibility tolerance 1e-10 (scaled by N): ~1e-12 apart.
+    assert read.dual.value == pytest.approx(own.dual.value, abs=1e-10)
+    assert read.certificate.dual_flow_violation <= 1e-12     # mass balance of the plan: float round-off
+    assert read.dual.bound - read.primal.value <= 1e-10      # as above
+
+
+def test_unknown_transport_source_is_refused() -> None:
+    with pytest.raises(InvalidInput, match="transport source"):
+        solve("amm2d", 8, form="measure", transport="magic")

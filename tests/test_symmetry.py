@@ -74,3 +74,19 @@ def test_folding_with_cut_rounds(tmp_path) -> None:
     assert folded.stats.rounds > 1 and plain.stats.rounds > 1
     assert folded.status == "optimal"
     assert folded.primal.value == pytest.approx(plain.primal.value, abs=1e-10)  # as above
+
+
+@pytest.mark.parametrize("name,k,kw", [
+    ("amm2d", 16, {"alpha": 0.3}), ("amm2d", 12, {"dist": "beta:2,2"}), ("amm3d", 6, {}), ("monopolist2d", 12, {}),
+])
+def test_measure_form_folded_equals_unfolded(name: str, k: int, kw: dict) -> None:
+    folded = solve(name, k, form="measure", fold=True, **kw)
+    plain = solve(name, k, form="measure", fold=False, **kw)
+    assert folded.status == plain.status == "optimal"
+    # Both LPs of each pair are solved by simplex at feasibility tolerance 1e-10 (scaled): values agree to ~1e-12.
+    assert folded.primal.value == pytest.approx(plain.primal.value, abs=1e-10)
+    assert folded.dual.value == pytest.approx(plain.dual.value, abs=1e-10)
+    # The lifted flows leave no mass unmoved off c (the bound adds nothing) and the lifted u keeps every row.
+    assert folded.certificate.dual_flow_violation <= 1e-12             # float round-off of the lift
+    assert folded.certificate.max_pair_violation <= 1e-12
+    assert folded.stats.rows < plain.stats.rows
