@@ -114,6 +114,8 @@ def solve_gradient(
             backend.add_rows(extra)
             rows.extend(wi, wj)
         log.info("warm start (%s): %d extra rows, %.2f s to produce", warm_start.source, len(wi), warm_s)
+        if warm_start.start is not None and hasattr(backend, "set_start"):
+            backend.set_start(flp.restrict(lp.pack(*warm_start.start)), None)  # first-order: first iterate
     history: list[RoundLog] = []
     for round_no in range(1, max_rounds + 1):
         t0 = time.perf_counter()

@@ -209,6 +209,14 @@ class FoldedLP:
         """Full column vector (v, g) of a folded solution."""
         return z if self.lift is None else self.lift @ z
 
+    def restrict(self, z: np.ndarray) -> np.ndarray:
+        """Folded columns of a full (v, g): the average over each column's members (the lift's
+        columns have disjoint supports, so this is its least-squares inverse)."""
+        if self.lift is None:
+            return z
+        weight = np.asarray(abs(self.lift).sum(axis=0)).ravel()
+        return np.asarray(self.lift.T @ z).ravel() / weight
+
     def unpack(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return self.lp.unpack(self.expand(z))
 

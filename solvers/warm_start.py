@@ -32,6 +32,7 @@ class WarmStart:
     pairs_j: np.ndarray
     seconds: float
     info: dict
+    start: tuple[np.ndarray, np.ndarray] | None = None  # (u, g) on the grid: a first iterate for first-order backends
 
 
 def prolong_index(coarse: Grid, fine: Grid) -> np.ndarray:
@@ -59,7 +60,18 @@ def coarse_warm_start(setting: Setting, grid: Grid, **solve_kwargs) -> WarmStart
     index = prolong_index(coarse_grid, grid)
     i, j = index[y.row[active]], index[y.col[active]]
     return WarmStart("coarse", i, j, time.perf_counter() - t0,
-                     {"coarse_k": coarse_grid.k, "coarse_rows": int(active.sum()), "coarse_status": coarse.status})
+                     {"coarse_k": coarse_grid.k, "coarse_rows": int(active.sum()), "coarse_status": coarse.status},
+                     start=prolong_solution(coarse_grid, grid, coarse.primal.u, coarse.primal.g))
+
+
+def prolong_solution(coarse: Grid, fine: Grid, u: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(u, g) of a coarse grid interpolated multilinearly onto the fine grid's points."""
+    from scipy.interpolate import RegularGridInterpolator
+
+    axes = [np.linspace(0.0, 1.0, coarse.k + 1)] * coarse.n
+    values = np.column_stack([u, g]).reshape(*coarse.shape, coarse.n + 1)
+    out = RegularGridInterpolator(axes, values)(fine.points)
+    return out[:, 0], out[:, 1:]
 
 
 def tight_pairs(
@@ -104,7 +116,7 @@ def rochetnet_warm_start(setting: Setting, grid: Grid, config=None) -> WarmStart
     i, j = tight_pairs(grid, u, g)
     return WarmStart("rochetnet", i, j, time.perf_counter() - t0,
                      {"train_s": result.train_seconds, "menu_items": len(prices), "device": result.device,
-                      "menu": (alloc, prices)})
+                      "menu": (alloc, prices)}, start=(u, g))
 
 
 def make_warm_start(kind: str, setting: Setting, grid: Grid, train_config=None, **solve_kwargs) -> WarmStart | None:

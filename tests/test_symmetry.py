@@ -90,3 +90,14 @@ def test_measure_form_folded_equals_unfolded(name: str, k: int, kw: dict) -> Non
     assert folded.certificate.dual_flow_violation <= 1e-12             # float round-off of the lift
     assert folded.certificate.max_pair_violation <= 1e-12
     assert folded.stats.rows < plain.stats.rows
+
+
+def test_restrict_inverts_the_lift() -> None:
+    from solvers.gradient_lp import GradientLP
+    from solvers.symmetry import FoldedLP
+
+    s = make_setting("amm3d")
+    g = make_grid(s, 6)
+    flp = FoldedLP.build(GradientLP.build(s, g), GridSymmetry.detect(s, g))
+    z = np.random.default_rng(2).random(len(flp.cost))
+    assert np.allclose(flp.restrict(flp.expand(z)), z, atol=1e-14)  # float round-off of the averages

@@ -86,3 +86,16 @@ def test_rochetnet_warm_start_reaches_the_cold_optimum() -> None:
     net = dict((b.name, b.value) for b in warm.bounds())["net menu profit"]
     # a menu is a feasible continuous mechanism: never above the optimum (1e-12: exact integration)
     assert net <= dict((b.name, b.value) for b in warm.bounds())["closed form"] + 1e-12
+
+
+def test_prolonged_start_is_exact_for_affine_functions() -> None:
+    """Multilinear interpolation reproduces an affine (u, g) exactly: the first iterate is the coarse one."""
+    from solvers.warm_start import prolong_solution
+
+    s = make_setting("amm2d")
+    coarse, fine = make_grid(s, 8), make_grid(s, 16)
+    a = np.array([0.3, -0.7])
+    u, g = coarse.points @ a + 0.1, np.tile(a, (coarse.size, 1))
+    uf, gf = prolong_solution(coarse, fine, u, g)
+    assert np.allclose(uf, fine.points @ a + 0.1, atol=1e-14)  # float round-off
+    assert np.allclose(gf, a, atol=1e-14)
