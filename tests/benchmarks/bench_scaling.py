@@ -45,7 +45,8 @@ def run_one(name: str, form: str, k: int, params: dict, fold: bool, solver: str)
     st, t = sol.stats, sol.stats.timings
     return {
         "N": sol.grid.size, "G": st.group_order, "rows": st.rows, "columns": st.columns, "nnz": st.nonzeros,
-        "build_s": t["build_s"], "lp_s": t["lp_s"], "scan_s": t["scan_s"], "certify_s": t["certify_s"],
+        "build_s": t["build_s"], "lp_s": t["lp_s"] + t.get("reduced_s", 0.0), "scan_s": t["scan_s"],
+        "certify_s": t["certify_s"],
         "total_s": total, "status": sol.status, "value": sol.primal.value,
         "gap": sol.certificate.dual_bound - sol.primal.value,
         "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -68,8 +69,8 @@ def main() -> None:
     if args.one:
         print(json.dumps(run_one(*json.loads(args.one))))
         return
-    print("| series | k | N | G | LP rows | columns | nonzeros | build s | LP s | scan s | total s | peak MiB "
-          "| status | value | certified gap |")
+    print("| series | k | N | G | LP rows | columns | nonzeros | build s | LP s (with reduced axis LP) | scan s "
+          "| total s | peak MiB | status | value | certified gap |")
     print("|" + "---|" * 15)
     slopes = {}
     for series, (name, form, params, fold, solver, ks) in SERIES.items():
