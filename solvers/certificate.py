@@ -94,7 +94,7 @@ def certify(
         abs(float(u[grid.c_index])),
         float(np.max(g - hi, initial=0.0)),
         float(np.max(lo - g, initial=0.0)),
-    )
+    ) + 0.0  # no "-0.0" in reports
     value, flow = dual_terms(setting, grid, y)
     flow[grid.c_index] = 0.0
     shortfall = np.maximum(-flow, 0.0)
