@@ -17,6 +17,7 @@ from grids import QUADRATURE_RULES, REGISTRY, InvalidInput, make_grid, make_sett
 from grids.auction import AUCTION_REGISTRY
 from grids.measure import require_density
 from solvers.backends import BACKENDS, require_backend
+from solvers.sweep_cli import add_sweep_arguments
 from solvers.menu import DEFAULT_MENU_TOL
 from solvers.status import SolverFailure
 
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plot", nargs="?", const="", metavar="PNG",
                    help="write the allocation plot (default name: SETTING-kK.png; inside --out if given)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    add_sweep_arguments(p)
     return p
 
 
@@ -107,6 +109,10 @@ def main(argv: list[str] | None = None) -> int:
 
         return auction_main(argv)
     args = build_parser().parse_args(argv)
+    if args.sweep or args.sweep_file is not None:
+        from solvers.sweep_cli import main as sweep_main
+
+        return sweep_main(args)
     if not args.quiet:
         logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="[dualmech] %(message)s")
     warnings.simplefilter("always")
