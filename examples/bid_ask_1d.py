@@ -1,0 +1,120 @@
+"""Bid-ask spread in one good: the grid LP's menu against the closed form (DESIGN §1.4).
+
+One uniform trader type x in [0, 1], belief c = 1/2, adverse selection alpha.
+The optimal mechanism is a bid-ask spread: the trader buys one unit at the
+ask 1/2 + s or sells one unit at the bid 1/2 - s, s = 1/(2 (2 - alpha)), for
+an expected profit (1 - alpha)^2 / (4 (2 - alpha)). For several alpha this
+example solves the amm1d grid LP, reads its menu (bid, ask), evaluates that
+menu's exact profit on the continuous types, and compares both with the
+closed form; it draws u and the allocation g = u' of the LP next to the
+closed-form spread.
+
+Run (full mode, k = 256; ``--fast`` uses k = 32; ``--readme-image`` also
+writes examples/img/bid_ask_1d.png in full mode)::
+
+    python examples/bid_ask_1d.py
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import EXAMPLES, Report, example_args  # noqa: E402
+
+from grids import make_setting  # noqa: E402
+from solvers import Solution, solve  # noqa: E402
+from solvers.known_values import spread_profit_1d  # noqa: E402
+from solvers.menu_profit import evaluate_menu  # noqa: E402
+
+ALPHAS = (0.0, 0.25, 0.5, 0.75)
+COLOURS = ("C0", "C1", "C2", "C3")
+
+
+def closed_spread(alpha: float) -> float:
+    """Half-spread s = 1/(2 (2 - alpha)) of the optimal bid-ask menu."""
+    return 1.0 / (2.0 * (2.0 - alpha))
+
+
+def lp_quotes(sol: Solution) -> tuple[float, float, int]:
+    """(ask, bid, number of menu items) of an amm1d solution: ask = price of +1, bid = -(price of -1)."""
+    prices = {round(it.allocation[0], 9): it.price for it in sol.menu()}
+    return prices.get(1.0, np.nan), -prices.get(-1.0, np.nan), len(sol.menu())
+
+
+def draw(sols: dict[float, Solution], path: Path, dpi: int) -> None:
+    """u(x) and g(x) of the LP (solid) and of the closed-form spread (dashed), one colour per alpha."""
+    fig = Figure(figsize=(10, 4), dpi=dpi, layout="constrained")
+    ax_u, ax_g = fig.subplots(1, 2)
+    xs = np.linspace(0, 1, 1001)
+    for (alpha, sol), col in zip(sols.items(), COLOURS):
+        x, s = sol.grid.points[:, 0], closed_spread(alpha)
+        ax_u.plot(x, sol.primal.u, color=col, lw=1.6, label=f"alpha = {alpha:g}")
+        ax_u.plot(xs, np.maximum.reduce([0 * xs, xs - 0.5 - s, 0.5 - s - xs]), color=col, ls="--", lw=0.9)
+        ax_g.plot(x, sol.primal.g[:, 0], color=col, lw=1.6, drawstyle="steps-mid", label=f"alpha = {alpha:g}")
+        ax_g.plot(xs, np.where(xs > 0.5 + s, 1.0, np.where(xs < 0.5 - s, -1.0, 0.0)), color=col, ls="--", lw=0.9)
+    ax_u.set(xlabel="type x", ylabel="utility u(x)", title="trader utility (dashed: closed form)", xlim=(0, 1))
+    ax_g.set(xlabel="type x", ylabel="g (+1 buy / -1 sell)", title="allocation g = u' (dashed: closed form)",
+             xlim=(0, 1), ylim=(-1.1, 1.1))
+    ax_u.legend(fontsize="small")
+    k = next(iter(sols.values())).grid.k
+    fig.suptitle(f"amm1d bid-ask spread, k = {k}: LP (solid) against ask 1/2 + s, bid 1/2 - s, s = 1/(2(2 - alpha))")
+    fig.savefig(path, bbox_inches="tight")
+
+
+def main() -> None:
+    # --readme-image (full mode only: also write examples/img/bid_ask_1d.png), taken off argv first
+    readme_image = "--readme-image" in sys.argv and sys.argv.remove("--readme-image") is None
+    args = example_args("bid_ask_1d", __doc__.splitlines()[0])
+    k = 32 if args.fast else 256
+    rep = Report("Bid-ask spread in one good: grid LP against the closed form")
+    rep.text(f"amm1d, uniform types on [0, 1], c = 1/2, k = {k} cells (h = {1 / k:.4g}), alpha in "
+             f"{', '.join(f'{a:g}' for a in ALPHAS)}. Closed form (DESIGN §1.4): ask 1/2 + s, bid 1/2 - s, "
+             "s = 1/(2(2 - alpha)), profit (1 - alpha)^2/(4(2 - alpha)). The LP's half-spreads are read from its "
+             "menu (ask - 1/2 and 1/2 - bid); 'menu profit' is the exact profit of the LP menu on continuous types.")
+    t0 = time.perf_counter()
+    sols = {a: solve("amm1d", k, alpha=a) for a in ALPHAS}
+    rows, worst_s, worst_p, sizes = [], 0.0, 0.0, set()
+    for a, sol in sols.items():
+        ask, bid, size = lp_quotes(sol)
+        s, exact = closed_spread(a), spread_profit_1d(a)
+        cf = evaluate_menu(make_setting("amm1d", alpha=a), np.array([[1.0], [-1.0]]),
+                           np.array([0.5 + s, -(0.5 - s)])).value
+        mp = sol.menu_profit().value
+        worst_s = max(worst_s, abs(ask - 0.5 - s), abs(0.5 - bid - s))
+        worst_p = max(worst_p, exact - mp)
+        sizes.add(size)
+        rows.append((a, ask - 0.5, 0.5 - bid, s, sol.primal.value, sol.gap, mp, exact, cf, exact - mp))
+    elapsed = time.perf_counter() - t0
+    rep.table(["alpha", "LP ask - 1/2", "1/2 - LP bid", "closed s", "LP primal", "LP gap", "LP menu profit",
+               "closed profit", "closed menu, evaluated", "closed - menu"], rows)
+    targets = [(args.out, 110)] + ([(EXAMPLES / "img", 70)] if readme_image and not args.fast else [])
+    for folder, dpi in targets:  # the report's figure, and the README's small copy
+        folder.mkdir(exist_ok=True)
+        draw(sols, folder / "bid_ask_1d.png", dpi)
+    rep.figure(args.out / "bid_ask_1d.png", "u and g of the LP (solid) and of the closed-form spread (dashed)")
+    rep.text(f"Solves and menu evaluation took {elapsed:.2f} s.")
+    shape = ("3 items (bid, no trade, ask), as in the closed form," if sizes == {3}
+             else f"{sorted(sizes)} items, not the closed form's 3 (bid, no trade, ask)")
+    rep.finding(
+        f"The LP's menu has {shape} at every alpha; its half-spreads differ from 1/(2(2 - alpha)) by at most "
+        f"{worst_s:.2e} = {worst_s * k:.2f} h (h = 1/k: the LP's quotes sit on grid points, the closed-form ones "
+        f"in general do not), and the LP menu's exact profit is below the closed form by at most {worst_p:.2e}, "
+        "of the order of the squared quote error, as expected near an optimum. The closed-form menu evaluated "
+        f"exactly matches (1 - alpha)^2/(4(2 - alpha)) to {max(abs(r[8] - r[7]) for r in rows):.1e}. "
+        "Agreement with DESIGN §1.4 and the paper's 1D result.")
+    excess = [r[4] - r[7] for r in rows]
+    rep.finding(
+        f"The grid LP's own optimum (primal) minus the continuous optimum is {min(excess):+.2e} to "
+        f"{max(excess):+.2e} (O(h), from the cell quadrature): the LP value is a discrete optimum, not a bound "
+        "on the continuous one; the exact menu profit is a lower bound, and it is the number that matches.")
+    rep.save(args.out)
+
+
+if __name__ == "__main__":
+    main()
