@@ -26,6 +26,7 @@ from solvers.sweep_spec import Instance, code_version
 from solvers.sweep_store import ResultStore
 
 log = logging.getLogger("dualmech")
+BASELINE_MIN_CELLS = 2048  # 1D grid of the separate-selling baseline (1D LPs take milliseconds)
 TIME_FIELDS = ("solve_s", "menu_s", "baseline_s", "total_s", "worker")
 
 
@@ -74,7 +75,11 @@ def separate_selling(inst: Instance) -> float | None:
     """Sum over goods of the 1D optimal menu profit with that good's marginal law and belief.
 
     Defined for n >= 2 goods with a product law (not samples): the
-    separate-selling baseline of the bundling gain.
+    separate-selling baseline of the bundling gain. The 1D LPs run on a grid
+    refined to at least BASELINE_MIN_CELLS cells (a multiple of k, so c stays
+    a grid point): on the sweep's own k the 1D menu loses profit wherever the
+    optimal spread falls between grid points (amm1d alpha = 0.5, k = 64:
+    0.08301 against 1/12), which inflated the gain.
     """
     from grids import make_setting
     from grids.distributions import ProductDistribution
@@ -87,7 +92,8 @@ def separate_selling(inst: Instance) -> float | None:
     profits: dict[float, float] = {}
     for c in s.c:
         if c not in profits:
-            sol = solve(one_d, inst.grid, solver="highs", quadrature=inst.quadrature, alpha=s.alpha,
+            k = inst.grid * -(-BASELINE_MIN_CELLS // inst.grid)
+            sol = solve(one_d, k, solver="highs", quadrature=inst.quadrature, alpha=s.alpha,
                         belief=[float(c)], dist=s.dist.spec)
             profits[c] = sol.menu_profit().value
     return float(sum(profits[c] for c in s.c))
