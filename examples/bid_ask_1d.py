@@ -68,8 +68,6 @@ def draw(sols: dict[float, Solution], path: Path, dpi: int) -> None:
 
 
 def main() -> None:
-    # --readme-image (full mode only: also write examples/img/bid_ask_1d.png), taken off argv first
-    readme_image = "--readme-image" in sys.argv and sys.argv.remove("--readme-image") is None
     args = example_args("bid_ask_1d", __doc__.splitlines()[0])
     k = 32 if args.fast else 256
     rep = Report("Bid-ask spread in one good: grid LP against the closed form")
@@ -93,7 +91,7 @@ def main() -> None:
     elapsed = time.perf_counter() - t0
     rep.table(["alpha", "LP ask - 1/2", "1/2 - LP bid", "closed s", "LP primal", "LP gap", "LP menu profit",
                "closed profit", "closed menu, evaluated", "closed - menu"], rows)
-    targets = [(args.out, 110)] + ([(EXAMPLES / "img", 70)] if readme_image and not args.fast else [])
+    targets = [(args.out, 110)] + ([(EXAMPLES / "img", 70)] if args.readme_image else [])
     for folder, dpi in targets:  # the report's figure, and the README's small copy
         folder.mkdir(exist_ok=True)
         draw(sols, folder / "bid_ask_1d.png", dpi)

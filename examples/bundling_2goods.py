@@ -86,8 +86,6 @@ def draw_maps(sols: dict[float, Solution], path: Path, dpi: int) -> None:
 
 
 def main() -> None:
-    # --readme-image (full mode only: also write examples/img/bundling_2goods.png), taken off argv first
-    readme_image = "--readme-image" in sys.argv and sys.argv.remove("--readme-image") is None
     args = example_args("bundling_2goods", __doc__.splitlines()[0])
     k, step = (16, 0.3) if args.fast else (64, 0.05)
     rep = Report("Bundling in two goods: LP menus, the paper's Table 2 and the bundling gain")
@@ -97,7 +95,7 @@ def main() -> None:
     sols = {a: solve("amm2d", k, alpha=a) for a in ALPHAS}
     draw_maps(sols, args.out / "allocation_maps.png", 100)
     rep.figure(args.out / "allocation_maps.png", "LP allocation maps; black lines: Table 2 region boundaries")
-    if readme_image and not args.fast:
+    if args.readme_image:
         (EXAMPLES / "img").mkdir(exist_ok=True)
         draw_maps(sols, EXAMPLES / "img" / "bundling_2goods.png", 55)
     items, summary, worst_price, extra_mass, all_eight = [], [], 0.0, 0.0, True

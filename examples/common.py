@@ -21,11 +21,14 @@ EXAMPLES = Path(__file__).resolve().parent
 
 
 def example_args(name: str, description: str) -> argparse.Namespace:
-    """``--fast`` and ``--out`` (default examples/out/NAME); the folder is created."""
+    """``--fast``, ``--out`` (default examples/out/NAME; created) and ``--readme-image``."""
     ap = argparse.ArgumentParser(prog=f"{name}.py", description=description)
     ap.add_argument("--fast", action="store_true", help="small grids, few steps (seconds; used by the tests)")
     ap.add_argument("--out", type=Path, default=EXAMPLES / "out" / name, help="output folder")
+    ap.add_argument("--readme-image", action="store_true",
+                    help=f"full mode only: also write the README's small image examples/img/{name}.png")
     args = ap.parse_args()
+    args.readme_image = args.readme_image and not args.fast   # fast runs (the tests) never write into the repo
     args.out.mkdir(parents=True, exist_ok=True)
     return args
 

@@ -15,7 +15,6 @@ Run: ``python examples/continuous_menus.py [--fast] [--out DIR] [--readme-image]
 from __future__ import annotations
 
 import itertools
-import sys
 import time
 
 import numpy as np
@@ -30,9 +29,6 @@ from solvers.menu import extract_menu
 from solvers.menu_profit import evaluate_menu
 from solvers.plotting import plot_solution, save_figure
 
-README_IMAGE = "--readme-image" in sys.argv  # full mode only: writes examples/img/continuous_menus.png
-if README_IMAGE:
-    sys.argv.remove("--readme-image")
 TOLS = (1e-4, 1e-3, 1e-2, 0.02, 0.05, 0.1, 0.2)
 BETAS = ("beta:2,1", "beta:2,2")
 SEED = 0
@@ -116,7 +112,7 @@ def main() -> None:
            title=f"menu size vs clustering tolerance (LP k = {k})")
     ax.legend(fontsize="small")
     fig_tol.savefig(args.out / "menu_size_vs_tol.png", bbox_inches="tight")
-    if README_IMAGE and not args.fast:
+    if args.readme_image:
         fig_tol.savefig(EXAMPLES / "img" / "continuous_menus.png", dpi=80, bbox_inches="tight")
 
     rep.text(f"Grid LP, k = {k}; 'fractional mass' is the grid mass of points with an allocation coordinate "

@@ -92,8 +92,6 @@ def draw(results: list[tuple[str, AuctionComparison]], path: Path, dpi: int) -> 
 
 
 def main() -> None:
-    readme_image = "--readme-image" in sys.argv  # full mode only: also write examples/img/double_auction.png
-    sys.argv = [a for a in sys.argv if a != "--readme-image"]  # common.example_args does not know the flag
     args = example_args("double_auction", __doc__.splitlines()[0])
     samples, regret_profiles = (2_000, 2) if args.fast else (100_000, 64)
     t0 = time.perf_counter()
@@ -116,7 +114,7 @@ def main() -> None:
     path = args.out / "double_auction.png"
     draw(results, path, 100)
     rep.figure(path, "revenue (2 s.e. bars) and measured IC violation per mechanism and market")
-    if readme_image and not args.fast:
+    if args.readme_image:
         (EXAMPLES / "img").mkdir(exist_ok=True)
         draw(results, EXAMPLES / "img" / "double_auction.png", 55)
     rep.table(["market", "mechanism", "status", "revenue", "stderr", "trades", "IC buyers", "IC sellers", "IC kind",

@@ -68,8 +68,6 @@ def best_symmetric(x0: np.ndarray, buy_one: bool, maxiter: int) -> tuple[float, 
 
 
 def main() -> None:
-    # --readme-image (full mode only: also write examples/img/off_center_belief.png), taken off argv first
-    readme_image = "--readme-image" in sys.argv and sys.argv.remove("--readme-image") is None
     args = example_args("off_center_belief", __doc__.splitlines()[0])
     k, k_scan, maxiter = (24, 12, 60) if args.fast else (96, 48, 2000)
     t0 = time.perf_counter()
@@ -97,7 +95,7 @@ def main() -> None:
               rows)
     fig = sol.plot(args.out / "allocation.png")
     rep.figure(args.out / "allocation.png", "LP allocation maps and utility at c = (1/3, 1/3)")
-    if readme_image and not args.fast:
+    if args.readme_image:
         (EXAMPLES / "img").mkdir(exist_ok=True)
         fig.savefig(EXAMPLES / "img" / "off_center_belief.png", dpi=60, bbox_inches="tight")
     x0 = np.array([lp.get(cls[0], (np.nan,))[0] for cls in CLASSES])

@@ -13,7 +13,6 @@ Run: ``python examples/three_goods.py [--fast] [--out DIR] [--readme-image]``
 from __future__ import annotations
 
 import itertools
-import sys
 import time
 
 import numpy as np
@@ -29,9 +28,6 @@ from solvers import solve
 from solvers.menu_profit import evaluate_menu
 from solvers.transport_reading import zero_allocation_region
 
-README_IMAGE = "--readme-image" in sys.argv  # full mode only: writes examples/img/three_goods.png
-if README_IMAGE:
-    sys.argv.remove("--readme-image")
 SETTING = make_setting("amm3d", alpha=0.0)
 C = SETTING.c
 ITEMS = np.array([a for a in itertools.product((-1, 0, 1), repeat=3) if any(a)], dtype=np.float64)
@@ -182,7 +178,7 @@ def main() -> None:
     fig = draw_hull(grid_hull, k)
     fig.savefig(args.out / "no_trade_hull.png", bbox_inches="tight")
     rep.figure(args.out / "no_trade_hull.png", "no-trade polyhedron")
-    if README_IMAGE and not args.fast:
+    if args.readme_image:
         fig.savefig(EXAMPLES / "img" / "three_goods.png", dpi=80, bbox_inches="tight")
 
     pair_mass, pair_facets = groups[2][1], stats["LP menu's exact region"][0]["two-good"][0]
