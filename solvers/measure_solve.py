@@ -86,14 +86,15 @@ class TransportDual:
         }
 
 
-def _solve_lp(lp: LPData, solver: str, options: BackendOptions, what: str) -> tuple[BackendResult, float]:
+def _solve_lp(lp: LPData, solver: str, options: BackendOptions, what: str) -> tuple[BackendResult, float, bool]:
+    """The backend's result, the solve time, and whether the backend is first-order."""
     backend = make_backend(solver, options)
     backend.load(lp.cost, lp.col_lower, lp.col_upper, lp.rows, row_lower=lp.row_lower)
     t0 = time.perf_counter()
     res = backend.solve()
     if res.status != st.OPTIMAL or res.z is None:
         raise st.SolverFailure(res.status, f"{solver} stopped on the {what}: {res.message}")
-    return res, time.perf_counter() - t0
+    return res, time.perf_counter() - t0, getattr(backend, "first_order", False)
 
 
 def transport_source(choice: str, grid: Grid) -> str:
@@ -192,12 +193,12 @@ def solve_measure(
             log.info("symmetry: group of order %d, %d point orbits, %d move orbits",
                      symmetry.order, len(symmetry.reps), len(folding.rep_moves))
     build_s = time.perf_counter() - t_start
-    res_p, primal_s = _solve_lp(primal_lp, solver, options, "measure-form primal")
+    res_p, primal_s, first_order = _solve_lp(primal_lp, solver, options, "measure-form primal")
     v, it_p = res_p.z, res_p.iterations
     log.info("measure primal: %d rows x %d columns, %d iterations, %.2f s",
              *primal_lp.rows.shape, it_p, primal_s)
     if source == "lp":
-        res_d, dual_s = _solve_lp(dual_lp, solver, replace(options, simplex="primal", presolve=False),
+        res_d, dual_s, _ = _solve_lp(dual_lp, solver, replace(options, simplex="primal", presolve=False),
                                   "transport dual")
         z, it_d = res_d.z, res_d.iterations
         log.info("transport dual: %d rows x %d columns, %d iterations, %.2f s", *dual_lp.rows.shape, it_d, dual_s)
@@ -211,7 +212,7 @@ def solve_measure(
     t_cert = time.perf_counter()
     u = v / grid.k
     g = one_sided_gradient(setting, grid, u)
-    if getattr(make_backend(solver, options), "first_order", False):
+    if first_order:
         fixed = repair_primal(setting, grid, u, g)  # a first-order u violates rows: certify a feasible repair
         u, g = fixed.u, fixed.g
         log.info("repaired primal: %d planes, max change of u %.1e", fixed.planes, fixed.max_change)

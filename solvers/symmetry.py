@@ -28,6 +28,7 @@ from scipy import sparse
 from grids import Grid, Setting
 from solvers.gradient_lp import GradientLP
 
+MAX_DIMENSION = 4    # 384 candidate elements in 4D; above, only the identity (no folding)
 WEIGHT_RTOL = 1e-12  # weights equal to this relative accuracy count as invariant (quadrature round-off)
 
 
@@ -61,10 +62,8 @@ class GridSymmetry:
     reps: np.ndarray
 
     @classmethod
-    def detect(
-        cls, setting: Setting, grid: Grid, invariant: np.ndarray | None = None, max_order: int = 384
-    ) -> "GridSymmetry":
-        """The largest such group (trivial when none; ``max_order`` caps the n! 2^n enumeration).
+    def detect(cls, setting: Setting, grid: Grid, invariant: np.ndarray | None = None) -> "GridSymmetry":
+        """The largest such group (trivial when none; the n! 2^n candidates are tried up to n = MAX_DIMENSION).
 
         ``invariant`` is the grid vector every element must keep (default: the
         weights; the measure form passes its measure mu).
@@ -74,8 +73,8 @@ class GridSymmetry:
         w = grid.weights if invariant is None else invariant
         mats, perms = [], []
         symmetric_box = setting.market.lo == -setting.market.hi
-        candidates = signed_permutations(n) if n <= 4 else signed_permutations(1)[:1].repeat(n, 1)
-        for M in candidates[:max_order]:
+        candidates = signed_permutations(n) if n <= MAX_DIMENSION else np.eye(n, dtype=np.int64)[None]
+        for M in candidates:
             flips = np.flatnonzero(M.sum(axis=1) < 0)          # output axes with a sign change
             src = np.abs(M).argmax(axis=1)                     # output axis a reads input axis src[a]
             if len(flips) and (not symmetric_box or np.any(2 * mc[flips] != k)):
