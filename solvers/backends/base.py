@@ -80,3 +80,13 @@ class Backend(Protocol):
 
     def basis(self) -> tuple[np.ndarray, np.ndarray]:
         """Column and row basis status codes (only where ``supports_basis``)."""
+
+
+def start_with_new_rows(
+    start: tuple[np.ndarray, np.ndarray] | None, added: int
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """A first-order start (z, row multipliers) after ``added`` rows: their multipliers start at 0."""
+    if start is None:
+        return None
+    z, row_dual = start
+    return z, np.concatenate([row_dual, np.zeros(added)])

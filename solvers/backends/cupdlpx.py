@@ -16,7 +16,7 @@ import numpy as np
 from scipy import sparse
 
 from solvers import status as st
-from solvers.backends.base import BackendOptions, BackendResult
+from solvers.backends.base import BackendOptions, BackendResult, start_with_new_rows
 from solvers.backends.pdlp import FIRST_ORDER_MIN_TOL
 
 NO_TIME_LIMIT_S = 1e9  # cuPDLPx's own default limit is 3600 s; "no limit" is passed as this
@@ -106,9 +106,7 @@ class CupdlpxBackend:
     def add_rows(self, rows: sparse.csr_matrix) -> None:
         self._rows.append(rows.tocsr())
         self._row_lower.append(np.zeros(rows.shape[0]))
-        if self._start is not None:
-            z, row_dual = self._start
-            self._start = (z, np.concatenate([row_dual, np.zeros(rows.shape[0])]))
+        self._start = start_with_new_rows(self._start, rows.shape[0])
 
     def basis(self) -> tuple[np.ndarray, np.ndarray]:
         raise NotImplementedError("cuPDLPx reports no basis (supports_basis is False)")

@@ -21,7 +21,7 @@ import numpy as np
 from scipy import sparse
 
 from solvers import status as st
-from solvers.backends.base import BackendOptions, BackendResult
+from solvers.backends.base import BackendOptions, BackendResult, start_with_new_rows
 from solvers.backends.highs import HighsBackend
 
 # Smallest relative tolerance passed to a first-order backend; the BackendOptions
@@ -91,9 +91,7 @@ class PdlpBackend(HighsBackend):
 
     def add_rows(self, rows: sparse.csr_matrix) -> None:
         super().add_rows(rows)
-        if self._start is not None:
-            z, row_dual = self._start
-            self._start = (z, np.concatenate([row_dual, np.zeros(rows.shape[0])]))
+        self._start = start_with_new_rows(self._start, rows.shape[0])
 
     def basis(self) -> tuple[np.ndarray, np.ndarray]:
         raise NotImplementedError("PDLP reports no basis (supports_basis is False)")
