@@ -104,6 +104,7 @@ def test_bundling_gain_against_the_closed_form(tmp_path: Path) -> None:
         # within O(h^2) = 2.4e-7 of the closed form, and below it (a real menu's exact profit).
         assert rec["separate_profit"] <= 2 * spread_profit_1d(rec["alpha"]) + 1e-12
         assert rec["separate_profit"] == pytest.approx(2 * spread_profit_1d(rec["alpha"]), abs=1e-6)
+        # the same float expression recomputed: equal up to round-off (pytest's default rel 1e-6 is ample)
         assert rec["bundling_gain"] == pytest.approx(rec["menu_profit"] / rec["separate_profit"] - 1)
         assert 0.05 < rec["bundling_gain"] < 0.15   # DESIGN §1.4: about 10-11.4 % in the continuum
 
