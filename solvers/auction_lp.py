@@ -28,7 +28,8 @@ from scipy import sparse
 from grids.auction import AuctionSetting
 from grids.errors import InvalidInput
 from solvers import status as st
-from solvers.backends.highs import _STATUS
+from solvers import arguments as arg
+from solvers.backends.highs import model_status, new_highs as new_quiet_highs
 
 FORMULATIONS = ("auto", "interim", "ex_post")
 FEAS_TOL = 1e-7          # IC/IR violation and realization residual above which a result is "inaccurate"
@@ -268,13 +269,9 @@ def make_result(block: InterimBlock, z: np.ndarray, row_dual: np.ndarray, priced
 
 def new_highs(time_limit: float, **options: object) -> highspy.Highs:
     """A silent HiGHS instance with the project's tolerances."""
-    h = highspy.Highs()
-    h.silent()
     opts = {"primal_feasibility_tolerance": HIGHS_TOL, "dual_feasibility_tolerance": HIGHS_TOL,
             "time_limit": float(time_limit), **options}
-    for key, value in opts.items():
-        h.setOptionValue(key, value)
-    return h
+    return new_quiet_highs(**opts)
 
 
 def run_highs(h: highspy.Highs, what: str, retry_cold: bool = False) -> tuple[np.ndarray, np.ndarray, int]:
@@ -284,17 +281,15 @@ def run_highs(h: highspy.Highs, what: str, retry_cold: bool = False) -> tuple[np
     (HiGHS's "Unknown" after many warm re-solves), clear the basis and run once more.
     """
     h.run()
-    model_status = h.getModelStatus()
-    status = _STATUS.get(model_status, st.SOLVER_ERROR)
+    status, words = model_status(h)
     if retry_cold and status == st.SOLVER_ERROR:
         h.clearSolver()
         h.run()
-        model_status = h.getModelStatus()
-        status = _STATUS.get(model_status, st.SOLVER_ERROR)
+        status, words = model_status(h)
     info = h.getInfo()
     its = int(info.simplex_iteration_count) + int(info.ipm_iteration_count) + int(info.crossover_iteration_count)
     if status != st.OPTIMAL:
-        raise st.SolverFailure(status, f"{what}: HiGHS says {h.modelStatusToString(model_status)}")
+        raise st.SolverFailure(status, f"{what}: HiGHS says {words}")
     sol = h.getSolution()
     return np.asarray(sol.col_value, dtype=np.float64), np.asarray(sol.row_dual, dtype=np.float64), its
 
@@ -395,6 +390,22 @@ def solve_expost(setting: AuctionSetting, *, time_limit: float, gap_tol: float, 
                        gap_tol=gap_tol, extra={"profiles": t_count, "method": method})
 
 
+def check_lp_options(*, formulation: str = "auto", time_limit: float = math.inf, gap_tol: float = 1e-9,
+                     method: str = "simplex", memory_limit: float | None = None, max_rounds: int = 5000,
+                     **unknown: object) -> None:
+    """Refuse bad options of :func:`solve_auction_lp` (InvalidInput) before any work; unknown keys too."""
+    if unknown:
+        raise InvalidInput(f"unknown auction LP options {sorted(unknown)}; known: formulation, time_limit, "
+                           "gap_tol, method, memory_limit, max_rounds")
+    arg.choice("formulation", formulation, FORMULATIONS)
+    arg.choice("method", method, ("simplex", "ipm"))
+    arg.positive("time_limit", time_limit, allow_inf=True)
+    arg.positive("gap_tol", gap_tol)
+    arg.integer("max_rounds", max_rounds, 1)
+    if memory_limit is not None:
+        arg.positive("memory_limit", memory_limit)
+
+
 def solve_auction_lp(setting: AuctionSetting, *, formulation: str = "auto", time_limit: float = math.inf,
                      gap_tol: float = 1e-9, method: str = "simplex", memory_limit: float | None = None,
                      max_rounds: int = 5000) -> AuctionLPResult:
@@ -425,12 +436,10 @@ def solve_auction_lp(setting: AuctionSetting, *, formulation: str = "auto", time
     SolverFailure
         HiGHS failed or ran out of time or rounds.
     """
+    check_lp_options(formulation=formulation, time_limit=time_limit, gap_tol=gap_tol, method=method,
+                     memory_limit=memory_limit, max_rounds=max_rounds)
     if not setting.is_discrete:
         raise InvalidInput("the exact auction LP needs discrete type laws: pass grid=K (e.g. --grid 11)")
-    if formulation not in FORMULATIONS:
-        raise InvalidInput(f"unknown formulation {formulation!r}; known: {', '.join(FORMULATIONS)}")
-    if method not in ("simplex", "ipm"):
-        raise InvalidInput(f"unknown method {method!r}; known: simplex, ipm")
     if formulation == "ex_post":
         return solve_expost(setting, time_limit=time_limit, gap_tol=gap_tol, method=method,
                             memory_limit=memory_limit)

@@ -21,6 +21,38 @@ _STATUS = {
 _BASIS_STATUS = {int(v): v for v in highspy.HighsBasisStatus.__members__.values()}
 
 
+class _QuietHighs(highspy.Highs):
+    """``highspy.Highs`` whose logging is off before its first logged call.
+
+    HiGHS prints its version header on the first call that logs, unless the
+    option ``output_flag`` is already false (HiGHS issue #1702: set it before
+    any other method). highspy 1.16's constructor itself makes such a call
+    (``enableCallbacks``), so ``silent()`` after construction comes too late
+    and two lines reach standard output. Turning the flag off inside that
+    first call keeps every highspy version quiet; older ones never call it
+    from the constructor and are silenced by :func:`new_highs` as before.
+    """
+
+    def enableCallbacks(self) -> None:  # noqa: N802 - highspy's name
+        self.setOptionValue("output_flag", False)
+        super().enableCallbacks()
+
+
+def new_highs(**options: object) -> highspy.Highs:
+    """A HiGHS instance that prints nothing, with ``options`` set (every LP of the project uses this)."""
+    h = _QuietHighs()
+    h.silent()
+    for key, value in options.items():
+        h.setOptionValue(key, value)
+    return h
+
+
+def model_status(h: highspy.Highs) -> tuple[str, str]:
+    """(project status, HiGHS's own words) of the last run: :data:`_STATUS`, else ``solver_error``."""
+    raw = h.getModelStatus()
+    return _STATUS.get(raw, st.SOLVER_ERROR), h.modelStatusToString(raw)
+
+
 class HighsBackend:
     """One ``highspy.Highs`` instance holding the growing LP."""
 
@@ -29,18 +61,15 @@ class HighsBackend:
 
     def __init__(self, options: BackendOptions) -> None:
         self.options = options
-        self.highs = highspy.Highs()
-        self.highs.silent()
-        for key, value in {
-            "solver": "simplex",
+        self.highs = new_highs(
+            solver="simplex",
             # dual simplex stays dual feasible when rows are added; primal suits few rows, many columns
-            "simplex_strategy": 4 if options.simplex == "primal" else 1,
-            "primal_feasibility_tolerance": options.feasibility_tol,
-            "dual_feasibility_tolerance": options.feasibility_tol,
-            "time_limit": float(options.time_limit),
-            "presolve": "on" if options.presolve else "off",
-        }.items():
-            self.highs.setOptionValue(key, value)
+            simplex_strategy=4 if options.simplex == "primal" else 1,
+            primal_feasibility_tolerance=options.feasibility_tol,
+            dual_feasibility_tolerance=options.feasibility_tol,
+            time_limit=float(options.time_limit),
+            presolve="on" if options.presolve else "off",
+        )
         if options.threads:
             self.highs.setOptionValue("threads", int(options.threads))
         self._num_rows = 0
@@ -90,9 +119,7 @@ class HighsBackend:
 
     def solve(self) -> BackendResult:
         self.highs.run()
-        model_status = self.highs.getModelStatus()
-        status = _STATUS.get(model_status, st.SOLVER_ERROR)
-        message = self.highs.modelStatusToString(model_status)
+        status, message = model_status(self.highs)
         info = self.highs.getInfo()
         if status != st.OPTIMAL:
             return BackendResult(status, message, None, None, None, int(info.simplex_iteration_count))
