@@ -9,11 +9,12 @@ import argparse
 import json
 import logging
 import math
-import sys
 from pathlib import Path
+from typing import TextIO
 
 from grids.auction import AUCTION_REGISTRY, LAW_FORMS, make_auction_setting
 from grids.errors import InvalidInput
+from solvers.arguments import out_folder
 from solvers.auction_compare import MECHANISMS, AuctionComparison, compare
 from solvers.status import FAILED
 
@@ -39,7 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lp-formulation", choices=("auto", "interim", "ex_post"), default="auto",
                    help="exact LP: column generation over interim allocations, or the ex-post LP")
     p.add_argument("--time-limit", type=float, default=float("inf"), help="seconds for the exact LP")
-    p.add_argument("--train-steps", type=int, help="transformer training steps")
+    p.add_argument("--train-steps", type=int, help="transformer training steps (default 1000)")
+    p.add_argument("--train-time", type=float, default=600.0, metavar="S",
+                   help="transformer training budget in seconds (default 600; training stops at whichever of "
+                        "steps and budget comes first; a stop by the budget makes the result timing-dependent)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="transformer device")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--out", type=Path, help="write summary.json and revenue.png here")
@@ -48,16 +52,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _net_config(args: argparse.Namespace):
-    if args.train_steps is None and args.device == "auto":
+    """The transformer's configuration, only when it is asked for by name (it checks its own values)."""
+    if "neural" not in (args.mechanism or []):
         return None
-    if args.train_steps is not None and args.train_steps < 1:
-        raise InvalidInput("--train-steps must be at least 1")
-    from solvers.cli import require_torch
+    from neural import AuctionNetConfig, require_torch
 
     require_torch(args.device, "the transformer")
-    from neural import AuctionNetConfig
-
-    overrides = {"device": args.device, "seed": args.seed}
+    overrides = {"device": args.device, "seed": args.seed, "time_limit": args.train_time}
     if args.train_steps is not None:
         overrides["steps"] = args.train_steps
     return AuctionNetConfig(**overrides)
@@ -96,24 +97,19 @@ def format_comparison(result: AuctionComparison) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if not args.quiet:
-        logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="[dualmech] %(message)s")
+def run(args: argparse.Namespace, out: TextIO) -> int:
+    """Compare the mechanisms and write the table or the JSON document to ``out`` (see :func:`solvers.cli.main`)."""
     from solvers.cli import fail
 
     try:
-        if args.out is not None and args.out.exists() and not args.out.is_dir():
-            raise InvalidInput(f"--out {args.out} exists and is not a folder")
-        if not args.time_limit > 0:
-            raise InvalidInput("--time-limit must be positive")
+        out_folder(args.out)
         setting = make_auction_setting(args.setting, buyers=args.buyers, sellers=args.sellers, values=args.values,
                                        costs=args.costs, demand=args.demand, supply=args.supply, grid=args.grid)
         net_config = _net_config(args)
         lp_options = {"formulation": args.lp_formulation, "time_limit": args.time_limit}
         result = compare(setting, args.mechanism or ["all"], samples=args.samples,
                          regret_profiles=args.regret_profiles, seed=args.seed, lp_options=lp_options,
-                         net_config=net_config)
+                         net_config=net_config, progress=not args.quiet)
     except InvalidInput as err:
         return fail("bad input", str(err), 2)
     summary = result.to_dict()
@@ -126,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
             (tmp / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n")
             save_figure(plot_comparison(result), tmp / "revenue.png")
         logging.getLogger("dualmech").info("wrote %s", args.out)
-    print(json.dumps(summary, allow_nan=False) if args.json else format_comparison(result))
+    out.write((json.dumps(summary, allow_nan=False) if args.json else format_comparison(result)) + "\n")
     failed = [r for r in result.rows if r.status in FAILED]
     if failed:
         return fail("solver failure", "; ".join(f"{r.name}: {r.status}: {r.note}" for r in failed), 1)

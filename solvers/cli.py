@@ -12,14 +12,16 @@ import logging
 import sys
 import warnings
 from pathlib import Path
+from typing import TextIO
 
-from grids import QUADRATURE_RULES, REGISTRY, InvalidInput, make_grid, make_setting
+from grids import QUADRATURE_RULES, REGISTRY, InvalidInput
 from grids.auction import AUCTION_REGISTRY
-from grids.measure import require_density
-from solvers.backends import BACKENDS, require_backend
-from solvers.sweep_cli import add_sweep_arguments
-from solvers.menu import DEFAULT_MENU_TOL
+from solvers.arguments import out_file, out_folder
+from solvers.backends import BACKENDS
+from solvers.console import stdout_to_stderr
+from solvers.menu import DEFAULT_MENU_TOL, menu_tolerance
 from solvers.status import SolverFailure
+from solvers.sweep_cli import add_sweep_arguments
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,25 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def require_torch(device: str, what: str) -> None:
-    """Refuse before any work when torch is missing or ``device`` is cuda without a GPU."""
-    try:
-        import torch
-    except ImportError as err:
-        raise InvalidInput(f"{what} needs torch ({err}): pip install 'dualmech[neural]'") from None
-    if device == "cuda" and not torch.cuda.is_available():
-        raise InvalidInput("--device cuda asked for, but torch sees no CUDA device")
-
-
 def _train_config(args: argparse.Namespace):
-    """The RochetNet configuration from the flags, validated before any work."""
-    for name in ("train_steps", "menu_size"):
-        value = getattr(args, name)
-        if value is not None and value < 1:
-            raise InvalidInput(f"--{name.replace('_', '-')} must be at least 1")
-    require_torch(args.device, "--warm-start rochetnet")
-    from neural.rochetnet import TrainConfig
+    """The RochetNet configuration from the flags (neural.TrainConfig checks its own values)."""
+    from neural import TrainConfig, require_torch
 
+    require_torch(args.device, "--warm-start rochetnet")
     overrides = {"device": args.device}
     if args.train_steps is not None:
         overrides["steps"] = args.train_steps
@@ -96,99 +84,107 @@ def _train_config(args: argparse.Namespace):
 
 
 def fail(kind: str, message: str, code: int) -> int:
+    """One line on stderr (``solve: KIND: MESSAGE``) and the exit code to return."""
     print(f"solve: {kind}: {message}", file=sys.stderr)
     return code
 
 
+def _plot_path(args: argparse.Namespace, setting: str, k: int, form: str, several: bool) -> Path:
+    suffix = f"-{form}" if several else ""
+    path = Path(args.plot or f"{setting}-k{k}{suffix}.png")
+    return args.out / path if args.out is not None and not path.is_absolute() else path
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Parse, then run with descriptor 1 on stderr; the result goes to stdout at the end.
+
+    Help and usage errors (argparse, exit 2) are printed before the guard.
+    """
     argv = sys.argv[1:] if argv is None else list(argv)
     first = argparse.ArgumentParser(add_help=False)
     first.add_argument("--setting")
     if first.parse_known_args(argv)[0].setting in AUCTION_REGISTRY:
-        from solvers.auction_cli import main as auction_main
+        from solvers.auction_cli import build_parser as auction_parser
+        from solvers.auction_cli import run as runner
 
-        return auction_main(argv)
-    args = build_parser().parse_args(argv)
-    if args.sweep or args.sweep_file is not None:
-        from solvers.sweep_cli import main as sweep_main
-
-        return sweep_main(args)
+        args = auction_parser().parse_args(argv)
+    else:
+        args = build_parser().parse_args(argv)
+        if args.sweep or args.sweep_file is not None:
+            from solvers.sweep_cli import run as runner
+        else:
+            runner = run_one_trader
     if not args.quiet:
         logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="[dualmech] %(message)s")
     warnings.simplefilter("always")
+    with stdout_to_stderr() as out:
+        return runner(args, out)
+
+
+def run_one_trader(args: argparse.Namespace, out: TextIO) -> int:
+    """The one-trader command: every check before any work, then solve, save, and write the result to ``out``."""
+    from solvers.api import solve, validate  # nothing heavy is imported before the arguments parse
+
+    forms = ("gradient", "measure") if args.form == "both" else (args.form,)
+    options = dict(solver=args.solver, pair_tol=args.pair_tol, gap_tol=args.gap_tol, max_rounds=args.max_rounds,
+                   time_limit=args.time_limit, threads=args.threads,
+                   reduce_axis={"auto": None, "on": True, "off": False}[args.axis_reduction],
+                   stencil=args.stencil, fold=None if args.symmetry == "auto" else False, transport=args.transport)
     try:
-        if args.out is not None and args.out.exists() and not args.out.is_dir():
-            raise InvalidInput(f"--out {args.out} exists and is not a folder")
-        for name in ("menu_tol", "pair_tol", "gap_tol", "time_limit"):
-            if not getattr(args, name) > 0:
-                raise InvalidInput(f"--{name.replace('_', '-')} must be positive")
-        if args.max_rounds < 1:
-            raise InvalidInput("--max-rounds must be at least 1")
-        if args.stencil < 1:
-            raise InvalidInput("--stencil must be at least 1")
-        require_backend(args.solver)
-        setting = make_setting(args.setting, alpha=args.alpha, belief=args.belief, dist=args.dist)
-        grid = make_grid(setting, args.grid, args.quadrature)
-        if args.form != "gradient":
-            require_density(setting)
-        if args.warm_start != "none" and args.form != "gradient":
-            raise InvalidInput("--warm-start applies to the gradient form only")
+        out_folder(args.out)
+        menu_tolerance(args.menu_tol)
+        resolved = {form: validate(args.setting, args.grid, quadrature=args.quadrature, form=form,
+                                   warm_start=args.warm_start, alpha=args.alpha, belief=args.belief,
+                                   dist=args.dist, **options) for form in forms}
+        setting, grid = resolved[forms[0]]
+        if args.plot is not None and args.out is None:
+            for form in forms:
+                out_file(_plot_path(args, setting.name, grid.k, form, len(forms) > 1))
         train_config = _train_config(args) if args.warm_start == "rochetnet" else None
     except InvalidInput as err:
         return fail("bad input", str(err), 2)
 
-    from solvers.api import solve  # after validation: nothing heavy for a refused input
     from solvers.warm_start import make_warm_start
 
     log = logging.getLogger("dualmech")
     log.info("%s, k = %d: %d points", setting.name, grid.k, grid.size)
-    forms = ("gradient", "measure") if args.form == "both" else (args.form,)
     solutions = {}
     for form in forms:
         try:
-            solutions[form] = solve(
-                setting, grid, solver=args.solver, pair_tol=args.pair_tol, gap_tol=args.gap_tol,
-                max_rounds=args.max_rounds, time_limit=args.time_limit, threads=args.threads,
-                reduce_axis={"auto": None, "on": True, "off": False}[args.axis_reduction],
-                form=form, stencil=args.stencil, fold=None if args.symmetry == "auto" else False,
-                transport=args.transport,
-                warm_start=make_warm_start(args.warm_start, setting, grid, train_config)
-                if args.warm_start == "rochetnet" else args.warm_start)
+            warm = (make_warm_start(args.warm_start, setting, grid, train_config)
+                    if args.warm_start == "rochetnet" else args.warm_start)
+            solutions[form] = solve(setting, grid, form=form, warm_start=warm, **options)
         except SolverFailure as err:
             if args.json:
-                print(json.dumps({"setting": setting.name, "params": setting.params(), "form": form,
-                                  "status": err.status, "message": err.message}))
+                out.write(json.dumps({"setting": setting.name, "params": setting.params(), "form": form,
+                                      "status": err.status, "message": err.message}) + "\n")
             return fail("solver failure", str(err), 1)
 
     summaries = {form: sol.summary(args.menu_tol) for form, sol in solutions.items()}
+    result = summaries[forms[0]] if len(forms) == 1 else combined_summary(summaries)
+    if args.out is not None and len(forms) > 1:
+        args.out.mkdir(exist_ok=True)  # its parent was checked; each form's folder is written all or nothing
     for form, sol in solutions.items():
         target = args.out if len(forms) == 1 or args.out is None else args.out / form
         if target is not None:
             sol.save(target, args.menu_tol, plot=True)
             log.info("wrote %s", target)
         if args.plot is not None:
-            suffix = "" if len(forms) == 1 else f"-{form}"
-            path = Path(args.plot or f"{setting.name}-k{grid.k}{suffix}.png")
-            if args.out is not None and not path.is_absolute():
-                path = args.out / path
+            path = _plot_path(args, setting.name, grid.k, form, len(forms) > 1)
             sol.plot(path)
             log.info("wrote %s", path)
-    if len(forms) == 1:
-        result = summaries[forms[0]]
-    else:
-        result = combined_summary(summaries)
-        if args.out is not None:
-            (args.out / "summary.json").write_text(json.dumps(result, indent=2, allow_nan=False) + "\n")
+    if args.out is not None and len(forms) > 1:
+        (args.out / "summary.json").write_text(json.dumps(result, indent=2, allow_nan=False) + "\n")
     if args.json:
-        print(json.dumps(result, allow_nan=False))
+        out.write(json.dumps(result, allow_nan=False) + "\n")
     else:
         from solvers.report import format_summary
 
         for form, summary in summaries.items():
-            print(("" if form == forms[0] else "\n") + (f"== {form} form ==\n" if len(forms) > 1 else "")
-                  + format_summary(summary))
+            out.write(("" if form == forms[0] else "\n") + (f"== {form} form ==\n" if len(forms) > 1 else "")
+                      + format_summary(summary) + "\n")
         if len(forms) > 1:
-            print(f"\nmeasure - gradient  {result['difference']:+.3e}   (primal values; O(h) discretization)")
+            out.write(f"\nmeasure - gradient  {result['difference']:+.3e}   (primal values; O(h) discretization)\n")
     return 0
 
 

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import math
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from grids import InvalidInput
 
@@ -66,7 +65,8 @@ def _table(records: list[dict[str, Any]], axes: list[str]) -> str:
     return "\n".join(lines)
 
 
-def main(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, out: TextIO) -> int:
+    """Run the sweep and write its table or JSON summary to ``out`` (see :func:`solvers.cli.main`)."""
     from solvers.cli import fail
     from solvers.sweep_run import execute, validate
 
@@ -83,8 +83,6 @@ def main(args: argparse.Namespace) -> int:
         return fail("bad input", f"--export parquet needs pandas and pyarrow ({err})", 2)
     except InvalidInput as err:
         return fail("bad input", str(err), 2)
-    if not args.quiet:
-        logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="[dualmech] %(message)s")
     try:
         result = execute(instances, store, args.executor, progress=not args.quiet, axes=axes)
     except KeyboardInterrupt:
@@ -109,11 +107,11 @@ def main(args: argparse.Namespace) -> int:
                 result.to_parquet(tmp / "results.parquet")
             result.plot(tmp / "sweep.png")
     if args.json:
-        print(json.dumps(_finite(summary)))
+        out.write(json.dumps(_finite(summary)) + "\n")
     else:
-        print(_table(records, list(axes)))
-        print(f"\n{len(records)} instances: {result.solved_now} solved now, {result.from_store} from the store "
-              f"({store}), {summary['failed']} failed; {result.wall_s:.1f} s on {args.executor}")
+        out.write(_table(records, list(axes)) + "\n")
+        out.write(f"\n{len(records)} instances: {result.solved_now} solved now, {result.from_store} from the store "
+              f"({store}), {summary['failed']} failed; {result.wall_s:.1f} s on {args.executor}\n")
     return 0
 
 
