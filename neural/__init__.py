@@ -19,7 +19,22 @@ _EXPORTS = {
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 
-__all__ = sorted(_MODULE_OF)
+__all__ = sorted([*_MODULE_OF, "require_torch"])
+
+
+def require_torch(device: str = "auto", what: str = "this") -> None:
+    """Refuse before any work when torch is missing, or ``device`` is cuda and torch sees no GPU.
+
+    Raises :class:`grids.InvalidInput` (imports torch only to look).
+    """
+    from grids import InvalidInput
+
+    try:
+        import torch
+    except ImportError as err:
+        raise InvalidInput(f"{what} needs torch ({err}): pip install 'dualmech[neural]'") from None
+    if device == "cuda" and not torch.cuda.is_available():
+        raise InvalidInput(f"{what}: device 'cuda' asked for, but torch sees no CUDA device")
 
 
 def __getattr__(name: str):

@@ -7,11 +7,13 @@ from typing import Any
 
 from grids import Grid, Setting, make_grid, make_setting
 from grids.errors import InvalidInput
-from solvers.backends import BackendOptions, make_backend
+from grids.measure import require_density
+from solvers import arguments as arg
+from solvers.backends import BackendOptions, require_backend
 from solvers.gradient_solve import solve_gradient
 from solvers.measure_solve import TRANSPORT_SOURCES
 from solvers.solution import Solution
-from solvers.warm_start import WarmStart, make_warm_start
+from solvers.warm_start import WARM_STARTS, WarmStart, make_warm_start, require_warm_start
 
 PAIR_TOL = 1e-9  # stop when no pair row is violated by more than this (u units)
 GAP_TOL = 1e-7   # relative: |dual - primal| <= GAP_TOL * max(1, |primal|)
@@ -26,6 +28,56 @@ def _resolve(setting: str | Setting, grid: int | Grid, quadrature: str, params: 
     else:
         s = make_setting(setting, **params)
     g = grid if isinstance(grid, Grid) else make_grid(s, grid, quadrature)
+    return s, g
+
+
+def validate(
+    setting: str | Setting,
+    grid: int | Grid = 64,
+    *,
+    solver: str = "highs",
+    quadrature: str = "cell",
+    pair_tol: float = PAIR_TOL,
+    gap_tol: float = GAP_TOL,
+    max_rounds: int = 100,
+    time_limit: float = float("inf"),
+    threads: int = 0,
+    feasibility_tol: float = 1e-10,
+    reduce_axis: bool | None = None,
+    form: str = "gradient",
+    stencil: int = 1,
+    warm_start: "str | WarmStart" = "none",
+    fold: bool | None = None,
+    transport: str = "auto",
+    **params: Any,
+) -> tuple[Setting, Grid]:
+    """Check every argument of :func:`solve` and resolve the setting and grid; no LP work.
+
+    Returns the resolved ``(Setting, Grid)``; raises :class:`grids.InvalidInput`
+    with one sentence for the first bad argument. :func:`solve` calls it
+    first; a caller that runs several solves (``--form both``) calls it for
+    each before starting any.
+    """
+    require_backend(solver)
+    arg.choice("form", form, FORMS)
+    arg.choice("transport source", transport, TRANSPORT_SOURCES)
+    for name, value in (("pair_tol", pair_tol), ("gap_tol", gap_tol), ("feasibility_tol", feasibility_tol)):
+        arg.positive(name, value)
+    arg.positive("time_limit", time_limit, allow_inf=True)
+    arg.integer("max_rounds", max_rounds, 1)
+    arg.integer("threads", threads, 0)
+    arg.integer("stencil", stencil, 1)
+    arg.flag("reduce_axis", reduce_axis)
+    arg.flag("fold", fold)
+    if not isinstance(warm_start, WarmStart):
+        arg.choice("warm start", warm_start, WARM_STARTS)
+    s, g = _resolve(setting, grid, quadrature, params)
+    if form == "measure":
+        require_density(s)
+        if not (isinstance(warm_start, str) and warm_start == "none"):
+            raise InvalidInput("a warm start applies to the gradient form only")
+    if isinstance(warm_start, str):
+        require_warm_start(warm_start, g)
     return s, g
 
 
@@ -62,7 +114,7 @@ def solve(
         A registered name (``amm2d``, ...) or a ready :class:`grids.Setting`.
     grid : int or Grid
         Cells per axis k, or a ready grid.
-    solver : {"highs", "scs"}
+    solver : {"highs", "scs", "pdlp", "cupdlpx"}
     quadrature : {"cell", "away"}
         Weight rule (see :mod:`grids.grid`).
     pair_tol, gap_tol : float
@@ -105,17 +157,15 @@ def solve(
     Raises
     ------
     grids.InvalidInput
-        Bad setting, parameters or grid, before any work.
+        Any bad argument, setting, parameter or grid, before any work
+        (:func:`validate`).
     solvers.status.SolverFailure
         The LP failed (status infeasible, time_limit, round_limit, ...).
     """
-    if solver not in ("highs", "scs"):
-        make_backend(solver, BackendOptions())  # raises InvalidInput listing the known ones
-    if form not in FORMS:
-        raise InvalidInput(f"unknown form {form!r}; known forms: {', '.join(FORMS)}")
-    if transport not in TRANSPORT_SOURCES:
-        raise InvalidInput(f"unknown transport source {transport!r}; known: {', '.join(TRANSPORT_SOURCES)}")
-    s, g = _resolve(setting, grid, quadrature, params)
+    s, g = validate(setting, grid, solver=solver, quadrature=quadrature, pair_tol=pair_tol, gap_tol=gap_tol,
+                    max_rounds=max_rounds, time_limit=time_limit, threads=threads, feasibility_tol=feasibility_tol,
+                    reduce_axis=reduce_axis, form=form, stencil=stencil, warm_start=warm_start, fold=fold,
+                    transport=transport, **params)
     options = BackendOptions(feasibility_tol, time_limit, threads)
     if form == "measure":
         from solvers.measure_solve import solve_measure

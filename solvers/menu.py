@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from grids import Grid, Market
+from grids import Grid, InvalidInput, Market
 
 DEFAULT_MENU_TOL = 0.02  # l_inf radius in allocation units within which allocations are one item
 
@@ -57,6 +57,14 @@ def _snap(a: np.ndarray, market: Market, eps: float = 1e-7) -> np.ndarray:
     return out
 
 
+def menu_tolerance(tol: float) -> float:
+    """``tol`` as a float, refused (InvalidInput) unless finite and >= 0 (0: no clustering)."""
+    if isinstance(tol, bool) or not isinstance(tol, (int, float, np.floating, np.integer)) \
+            or not np.isfinite(tol) or tol < 0:
+        raise InvalidInput(f"menu tolerance must be a finite number >= 0, got {tol!r}")
+    return float(tol)
+
+
 def extract_menu(grid: Grid, market: Market, u: np.ndarray, g: np.ndarray, tol: float = DEFAULT_MENU_TOL) -> Menu:
     """Cluster the grid allocations into a menu.
 
@@ -69,8 +77,7 @@ def extract_menu(grid: Grid, market: Market, u: np.ndarray, g: np.ndarray, tol: 
     is at most u on the grid and its utility at c is 0 (u(c) = 0).
     Clusters of zero mass are dropped; no-trade is always listed.
     """
-    if tol < 0:
-        raise ValueError(f"menu tolerance must be >= 0, got {tol}")
+    tol = menu_tolerance(tol)
     w = grid.weights
     uniq, inverse = np.unique(np.round(g, 9), axis=0, return_inverse=True)
     inverse = inverse.ravel()

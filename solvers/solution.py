@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy import sparse
 
-from grids import Grid, Setting
+from grids import Grid, InvalidInput, Setting
 from solvers.certificate import Certificate
-from solvers.menu import DEFAULT_MENU_TOL, Menu, extract_menu
+from solvers.menu import DEFAULT_MENU_TOL, Menu, extract_menu, menu_tolerance
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -197,11 +197,14 @@ class Solution:
         signed measure, the optimal flow and the no-trade region
         (:func:`solvers.plot_transport.plot_transport`).
         """
+        from solvers.arguments import out_file
         from solvers.plotting import plot_solution, save_figure
 
+        if path is not None:
+            out_file(path)
         if kind == "transport":
             if self.form != "measure":
-                raise ValueError(f'plot(kind="transport") needs the transport dual; this solution has '
+                raise InvalidInput(f'plot(kind="transport") needs the transport dual; this solution has '
                                  f'form="{self.form}": solve with form="measure"')
             from solvers.plot_transport import plot_transport
 
@@ -209,7 +212,7 @@ class Solution:
         elif kind == "allocation":
             fig = plot_solution(self.setting, self.grid, self.primal.u, self.primal.g)
         else:
-            raise ValueError(f'plot kind must be "allocation" or "transport", got {kind!r}')
+            raise InvalidInput(f'plot kind must be "allocation" or "transport", got {kind!r}')
         if path is not None:
             save_figure(fig, Path(path))
         return fig
@@ -221,7 +224,14 @@ class Solution:
         return summary_dict(self, tol)
 
     def save(self, directory: str | Path, tol: float = DEFAULT_MENU_TOL, plot: bool = True) -> Path:
-        """Write summary.json, arrays.npz and (if ``plot``) solution.png into ``directory``."""
+        """Write summary.json, arrays.npz and (if ``plot``) solution.png into ``directory``.
+
+        All or nothing; a folder that cannot be written, or a bad ``tol``, is
+        refused with :class:`grids.InvalidInput` before anything is computed.
+        """
+        from solvers.arguments import out_folder
         from solvers.report import save_solution
 
+        out_folder(directory)
+        menu_tolerance(tol)
         return save_solution(self, Path(directory), tol, plot)

@@ -50,8 +50,7 @@ def coarse_warm_start(setting: Setting, grid: Grid, **solve_kwargs) -> WarmStart
     """
     from solvers.api import solve
 
-    if grid.k % 2:
-        raise InvalidInput(f"a coarse warm start needs an even grid size, got k = {grid.k}")
+    require_warm_start("coarse", grid)
     t0 = time.perf_counter()
     coarse_grid = make_grid(setting, grid.k // 2, grid.quadrature)
     coarse = solve(setting, coarse_grid, **solve_kwargs)
@@ -119,10 +118,25 @@ def rochetnet_warm_start(setting: Setting, grid: Grid, config=None) -> WarmStart
                       "menu": (alloc, prices)}, start=(u, g))
 
 
-def make_warm_start(kind: str, setting: Setting, grid: Grid, train_config=None, **solve_kwargs) -> WarmStart | None:
-    """The named warm start, or None for ``none`` (``train_config``: a neural.TrainConfig for rochetnet)."""
+def require_warm_start(kind: str, grid: Grid, device: str = "auto") -> None:
+    """Refuse, before any work, a warm start that cannot be built for ``grid``.
+
+    ``coarse`` needs an even k with c on the k/2 grid; ``rochetnet`` needs torch
+    (and CUDA for ``device="cuda"``).
+    """
     if kind not in WARM_STARTS:
         raise InvalidInput(f"unknown warm start {kind!r}; known: {', '.join(WARM_STARTS)}")
+    if kind == "coarse" and (grid.k % 2 or np.any(grid.lattice[grid.c_index] % 2)):
+        raise InvalidInput(f"a coarse warm start needs an even grid size with c on the k/2 grid, got k = {grid.k}")
+    if kind == "rochetnet":
+        from neural import require_torch
+
+        require_torch(device, "the rochetnet warm start")
+
+
+def make_warm_start(kind: str, setting: Setting, grid: Grid, train_config=None, **solve_kwargs) -> WarmStart | None:
+    """The named warm start, or None for ``none`` (``train_config``: a neural.TrainConfig for rochetnet)."""
+    require_warm_start(kind, grid, getattr(train_config, "device", "auto"))
     if kind == "coarse":
         return coarse_warm_start(setting, grid, **solve_kwargs)
     if kind == "rochetnet":
