@@ -30,7 +30,6 @@ the revenue from :func:`evaluate_auction_net`.
 from __future__ import annotations
 
 import math
-import sys
 import time
 from dataclasses import dataclass, field
 
@@ -40,6 +39,7 @@ import torch
 from grids import InvalidInput
 from grids.auction import AuctionSetting
 from neural.auction_net import AuctionTransformer, auction_net_outcome
+from neural.progress import training_bar
 from neural.rochetnet import _torch_threads
 
 BUYERS, SELLERS = 0, 1
@@ -249,6 +249,7 @@ def _train(setting: AuctionSetting, cfg: AuctionNetConfig, progress: bool) -> Au
     def tensor(x):
         return torch.as_tensor(x, dtype=torch.float32, device=device)
 
+    show = training_bar("auction net", cfg.steps, cfg.time_limit, progress)
     step = 0
     for step in range(cfg.steps):
         lr, lam = cfg.schedule(step)
@@ -272,13 +273,12 @@ def _train(setting: AuctionSetting, cfg: AuctionNetConfig, progress: bool) -> Au
         opt.step()
         seconds = time.perf_counter() - t_start
         if step % cfg.eval_every == 0 or step == cfg.steps - 1 or seconds >= cfg.time_limit:
-            history.append((step, seconds, *(float(v.detach()) for v in (profit, losses[1], losses[2])), lam))
-            if progress:
-                print(f"auction net step {step}/{cfg.steps}  {seconds:.1f} s  batch profit {float(profit):.4f}  "
-                      f"relaxed regret buyers {float(losses[1]):.4f} sellers {float(losses[2]):.4f}  "
-                      f"lam {lam:.3g}", file=sys.stderr, flush=True)
+            figures = [v.detach().item() for v in (profit, losses[1], losses[2])]
+            history.append((step, seconds, *figures, lam))
+            show(step + 1, seconds, profit=figures[0], regret_buyers=figures[1], regret_sellers=figures[2])
         if seconds >= cfg.time_limit:
             break
+    show(None)
     net.eval()
     for p in params:
         p.requires_grad_(False)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
-import sys
 import time
 from dataclasses import dataclass, field
 
@@ -28,6 +27,7 @@ import torch
 from scipy.stats import qmc
 
 from grids import InvalidInput, ProductDistribution, Setting
+from neural.progress import training_bar
 
 EXP_FLOOR = -60.0       # softmax exponents are clamped here (e^-60 ~ 1e-26: no effect, much faster)
 CHUNK_ENTRIES = 2**18   # batch rows x items handled at once (1 MiB of float32: stays in cache)
@@ -298,7 +298,7 @@ def _train(setting: Setting, cfg: TrainConfig, init_menu, progress: bool, callba
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
     history, best, best_step, best_state = [], -math.inf, 0, None
     patience = cfg.steps // 2 if cfg.patience is None else cfg.patience
-    show = _progress(cfg.steps) if progress else (lambda *args: None)
+    show = training_bar("rochetnet", cfg.steps, cfg.time_limit, progress)
 
     def elapsed() -> float:
         _ = device.type == "cuda" and torch.cuda.synchronize()
@@ -320,34 +320,16 @@ def _train(setting: Setting, cfg: TrainConfig, init_menu, progress: bool, callba
         history.append((step, seconds, value))
         if value > best:
             best, best_step, best_state = value, step, copy.deepcopy(net.state_dict())
-        show(step, seconds, value, best)
+        show(step, seconds, held_out=value, best=best)
         if callback is not None:
             t0 = time.perf_counter()
             callback(step, seconds, net)
             paused += time.perf_counter() - t0
         if (patience and step - best_step >= patience) or over:
             break
-    show(None, 0.0, 0.0, 0.0)
+    show(None)
     net.load_state_dict(best_state)
     return TrainResult(*net.menu(), history, elapsed(), str(device), setting, cfg, best_step, init_seconds)
-
-
-def _progress(total: int):
-    """Progress on stderr: a tqdm bar if tqdm is installed, else one line per evaluation."""
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        return lambda step, seconds, value, best: step is None or print(
-            f"rochetnet step {step}/{total}  {seconds:.1f} s  held-out profit {value:.6f}  (best {best:.6f})",
-            file=sys.stderr, flush=True)
-    bar = tqdm(total=total, desc="rochetnet", file=sys.stderr, leave=False)
-
-    def show(step, seconds, value, best):
-        if step is None:
-            return bar.close()
-        bar.update(step - bar.n)
-        bar.set_postfix(held_out=f"{value:.6f}", best=f"{best:.6f}")
-    return show
 
 
 def net_menu(result: TrainResult, sample_size: int = 2**20, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -19,12 +19,18 @@ from grids.auction import AuctionSetting
 from grids.errors import InvalidInput
 from solvers.auction_broker import broker_interim, first_best, optimal_broker
 from solvers.auction_eval import EXACT_PROFILES, Profiles, draw_profiles, evaluate_rule, expost_regret
+from solvers import arguments as arg
+from solvers.auction_lp import check_lp_options
 from solvers.auction_mechanisms import RULES, not_applicable
 from solvers.status import SOLVED, SolverFailure
 
 log = logging.getLogger("dualmech")
 
 MECHANISMS = ("lp", "broker", "broker_dsic", "trm", "mcafee", "random", "first_best", "neural")
+# Trained only when named: training is minutes (small markets) to hours (10 x 8, 1000 steps on 2 CPU cores),
+# so ``all`` lists it as skipped with how to ask for it.
+ON_REQUEST = {"neural": "trains a transformer (minutes to hours on a CPU), so it runs only when asked for: "
+                        "--mechanism neural (library: mechanisms=[..., 'neural'])"}
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,7 @@ class _Context:
     regret_profiles: int
     lp_options: dict[str, Any]
     net_config: Any
+    progress: bool = False
     _profiles: dict[bool, Profiles] = field(default_factory=dict)
     _regret: Profiles | None = None
 
@@ -152,12 +159,14 @@ def _neural_row(ctx: _Context) -> MechanismRow:
     from neural import AuctionNetConfig, evaluate_auction_net, regret_search, train_auction_net
 
     config = ctx.net_config if ctx.net_config is not None else AuctionNetConfig(seed=ctx.seed)
-    result = train_auction_net(ctx.setting, config, progress=log.isEnabledFor(logging.INFO))
+    result = train_auction_net(ctx.setting, config, progress=ctx.progress)
     val = evaluate_auction_net(ctx.setting, result, samples=min(ctx.samples, 100_000), seed=ctx.seed)
     reg = regret_search(ctx.setting, result, profiles=ctx.regret_profiles, seed=ctx.seed + 1)
     return MechanismRow("neural", "ok", val.revenue, val.stderr, val.trades,
                         **_ic(reg.buyer_mean, reg.seller_mean, "ex-post search"), method=val.method,
-                        note=f"transformer, {result.steps} steps on {result.device}",
+                        note=f"transformer, {result.steps} steps on {result.device}" + (
+                            f"; stopped by the {config.time_limit:g} s training budget after {result.steps} of "
+                            f"{config.steps} steps" if result.steps < config.steps else ""),
                         extra={"ic_violation_max": {"buyers": reg.buyer_max, "sellers": reg.seller_max},
                                "train_seconds": result.train_seconds})
 
@@ -228,6 +237,7 @@ def compare(
     seed: int = 0,
     lp_options: dict[str, Any] | None = None,
     net_config: Any = None,
+    progress: bool = False,
 ) -> AuctionComparison:
     """Evaluate mechanisms on ``setting``: revenue ± stderr, trades, IC violation.
 
@@ -238,6 +248,8 @@ def compare(
         or too large setting, torch missing, rules that need unit capacities)
         come back as ``skipped`` rows with the reason; named explicitly, such
         a refusal is raised as :class:`grids.InvalidInput` before any work.
+        ``all`` does not train the transformer (:data:`ON_REQUEST`): its row
+        says how to ask for it; name ``neural`` to train it.
     samples, seed : int
         Monte Carlo profiles (common to all ex-post rules) and the seed every
         random draw derives from.
@@ -246,14 +258,22 @@ def compare(
     lp_options : dict, optional
         Keyword arguments for :func:`solvers.auction_lp.solve_auction_lp`.
     net_config : neural.AuctionNetConfig, optional
+    progress : bool
+        Show the transformer's training bar (with its time budget) on stderr.
     """
     names = resolve_mechanisms(mechanisms)
     explicit = "all" not in mechanisms
-    if samples < 2 or regret_profiles < 1:
-        raise InvalidInput("samples must be >= 2 and regret_profiles >= 1")
-    ctx = _Context(setting, samples, seed, regret_profiles, lp_options or {}, net_config)
+    arg.integer("samples", samples, 2)
+    arg.integer("regret_profiles", regret_profiles, 1)
+    arg.integer("seed", seed, 0)
+    if "lp" in names:
+        check_lp_options(**(lp_options or {}))
+    ctx = _Context(setting, samples, seed, regret_profiles, lp_options or {}, net_config, progress)
     refusals = {name: REFUSALS[name](ctx) for name in names if name in REFUSALS}
     refused = {name: why for name, why in refusals.items() if why}
+    named = {name for name in mechanisms if name != "all"}
+    refused.update({name: why for name, why in ON_REQUEST.items() if name in names and name not in named
+                    and name not in refused})
     if explicit and refused:
         raise InvalidInput("; ".join(f"{name}: {why}" for name, why in refused.items()))
     rows = []

@@ -96,8 +96,8 @@ def _tiny_net():
 
 
 def test_all_runs_every_mechanism_or_says_why_not() -> None:
-    res = compare(make_auction_setting(buyers=2, sellers=1, grid=5), ["all"], samples=2000, regret_profiles=4,
-                  net_config=_tiny_net())
+    res = compare(make_auction_setting(buyers=2, sellers=1, grid=5), ["all", "neural"], samples=2000,
+                  regret_profiles=4, net_config=_tiny_net())
     rows = {r.name: r for r in res.rows}
     assert set(rows) == {"lp", "broker", "broker_dsic", "trm", "mcafee", "random", "first_best", "neural"}
     assert rows["broker_dsic"].status == "skipped" and "continuous" in rows["broker_dsic"].note
@@ -116,3 +116,26 @@ def test_lp_on_continuous_laws_is_skipped_under_all_and_refused_alone() -> None:
     big = make_auction_setting(buyers=10, sellers=8, grid=21)
     with pytest.raises(InvalidInput, match="broker"):
         compare(big, ["lp"])
+
+
+def test_default_command_on_a_large_market_runs_the_exact_rows_and_lists_the_others() -> None:
+    """``solve --setting da --buyers 10 --sellers 8`` (default --mechanism all) trains nothing."""
+    proc = subprocess.run([sys.executable, "-m", "solvers", "--setting", "da", "--buyers", "10", "--sellers", "8",
+                           "--samples", "20000", "--regret-profiles", "8", "--json", "-q"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    rows = {r["name"]: r for r in json.loads(proc.stdout)["mechanisms"]}
+    assert set(rows) == {"lp", "broker", "broker_dsic", "trm", "mcafee", "random", "first_best", "neural"}
+    for name in ("broker", "trm", "mcafee", "first_best"):
+        assert rows[name]["status"] == "ok" and rows[name]["revenue"] is not None
+    assert rows["lp"]["status"] == "skipped" and "--grid K" in rows["lp"]["note"]
+    assert rows["neural"]["status"] == "skipped" and "--mechanism neural" in rows["neural"]["note"]
+    assert proc.stderr == ""  # -q: no progress and no warning from any framework
+
+
+def test_named_transformer_trains_with_a_progress_bar_and_its_budget(capsys) -> None:
+    assert main(["--setting", "da", "--mechanism", "neural", "--train-steps", "2", "--train-time", "30",
+                 "--samples", "200", "--regret-profiles", "2"]) == 0
+    captured = capsys.readouterr()
+    assert "auction net (budget 30 s)" in captured.err  # the tqdm bar on stderr names the budget
+    assert "  neural " in captured.out and "skipped" not in captured.out
