@@ -126,8 +126,11 @@ def require_warm_start(kind: str, grid: Grid, device: str = "auto") -> None:
     """
     if kind not in WARM_STARTS:
         raise InvalidInput(f"unknown warm start {kind!r}; known: {', '.join(WARM_STARTS)}")
-    if kind == "coarse" and (grid.k % 2 or np.any(grid.lattice[grid.c_index] % 2)):
-        raise InvalidInput(f"a coarse warm start needs an even grid size with c on the k/2 grid, got k = {grid.k}")
+    if kind == "coarse" and grid.k % 2:
+        raise InvalidInput(f"a coarse warm start needs an even grid size, got k = {grid.k}")
+    if kind == "coarse" and np.any(grid.lattice[grid.c_index] % 2):
+        raise InvalidInput(f"a coarse warm start solves on k = {grid.k // 2} first, but the belief c = "
+                           f"{list(grid.points[grid.c_index])} is not a grid point for k = {grid.k // 2}")
     if kind == "rochetnet":
         from neural import require_torch
 

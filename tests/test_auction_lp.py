@@ -281,5 +281,5 @@ def test_refuses_large_interim_with_estimate():
 @pytest.mark.parametrize("form", FORMS)
 def test_time_limit_is_a_failure_not_a_value(form):
     with pytest.raises(SolverFailure) as err:
-        solve_auction_lp(make_auction_setting(buyers=2, sellers=2, grid=7), formulation=form, time_limit=0.0)
+        solve_auction_lp(make_auction_setting(buyers=2, sellers=2, grid=7), formulation=form, time_limit=1e-9)
     assert err.value.status == TIME_LIMIT
