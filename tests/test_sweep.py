@@ -211,3 +211,39 @@ def test_cli_refuses_a_bad_sweep_before_any_work(tmp_path: Path, capsys) -> None
         assert main(["--setting", "amm2d", "--grid", "8", "--out", str(out), *argv]) == 2
         assert "Traceback" not in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_cli_local_pool_json_and_store_path(tmp_path: Path, reference: list[dict]) -> None:
+    """--executor local:2 --json --store PATH: records from two worker processes at most, none from the CLI's
+    own; the store at PATH (its missing folder made), no ./sweep.sqlite; the serial run's values."""
+    store = tmp_path / "runs" / "mine.sqlite"
+    proc = subprocess.Popen([sys.executable, "-m", "solvers", *CLI_SWEEP, "--executor", "local:2", "--json", "-q",
+                             "--store", str(store)], cwd=tmp_path, env=_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    stdout, stderr = proc.communicate(timeout=RUN_TIMEOUT_S)
+    assert proc.returncode == 0, stderr
+    summary = _summary(stdout)
+    assert summary["executor"] == "local:2" and summary["store"] == str(store)
+    assert summary["solved_now"] == COUNT and summary["failed"] == 0
+    pids = {r["worker"] for r in summary["records"]}
+    assert proc.pid not in pids and 1 <= len(pids) <= 2
+    assert _strip(summary["records"]) == _strip(reference)
+    with contextlib.closing(sqlite3.connect(store)) as db:
+        assert db.execute("SELECT COUNT(*) FROM results").fetchone()[0] == COUNT
+    assert not (tmp_path / "sweep.sqlite").exists()
+
+
+def test_cli_parquet_export(tmp_path: Path) -> None:
+    """--export parquet writes results.parquet (no CSV) holding the summary's records, float for float."""
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    out = tmp_path / "out"
+    run = _cli([*CLI_SWEEP, "--executor", "serial", "--out", str(out), "--export", "parquet", "--json", "-q"],
+               tmp_path)
+    assert run.returncode == 0, run.stderr
+    records = _summary(run.stdout)["records"]
+    table = pd.read_parquet(out / "results.parquet")
+    assert not (out / "results.csv").exists()
+    assert table["key"].tolist() == [r["key"] for r in records]
+    for column in ("alpha", "primal", "dual", "menu_profit", "separate_profit", "bundling_gain"):
+        assert table[column].tolist() == [r[column] for r in records]   # float64 both ways: exact
