@@ -7,6 +7,7 @@ import json
 import math
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -19,8 +20,8 @@ import pytest
 from grids import InvalidInput, make_setting
 from solvers import solve, sweep
 from solvers.known_values import known_optimum, spread_profit_1d
-from solvers.sweep_run import TIME_FIELDS
-from solvers.sweep_spec import Instance, load_sweep_file, parse_sweep_terms, parse_values
+from solvers.sweep_run import CONNECT_TIMEOUT_S, TIME_FIELDS, validate
+from solvers.sweep_spec import Instance, load_sweep_file, parse_sweep_terms, parse_values, product
 
 REPO = Path(__file__).resolve().parents[1]
 # A bound, not an expectation: each CLI run below takes seconds; a hang fails the test instead of stalling the suite.
@@ -213,6 +214,71 @@ def test_cli_refuses_a_bad_sweep_before_any_work(tmp_path: Path, capsys) -> None
     assert not out.exists()
 
 
+def test_library_refuses_bad_arguments_before_any_file(tmp_path: Path) -> None:
+    """Each bad argument of solvers.sweep raises InvalidInput naming it, and nothing is written."""
+    a_file, not_db = tmp_path / "a.txt", tmp_path / "notes.sqlite"
+    a_file.write_text("x")
+    not_db.write_text("not a database")
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"executor": "mars"}, "unknown executor"),
+        ({"executor": "local:0"}, "at least 1 worker"),
+        ({"executor": "local:two"}, "whole number of workers"),
+        ({"executor": "dask://:8786"}, "no scheduler host"),
+        ({"executor": "dask://127.0.0.1:99999"}, "not a number in 1..65535"),
+        ({"executor": 2}, "must be a string"),
+        ({"store": a_file / "s.sqlite"}, "is not a folder"),
+        ({"store": tmp_path}, "is a folder"),
+        ({"store": not_db}, "not an SQLite file"),
+        ({"pair_tol": -1.0}, "pair_tol = -1.0 must be a finite number > 0"),
+        ({"gap_tol": float("nan")}, "gap_tol"),
+        ({"max_rounds": 0}, "max_rounds"),
+        ({"threads": 1.5}, "threads"),
+        ({"warm_start": "hot"}, "warm_start"),
+        ({"fold": "yes"}, "fold"),
+        ({"colour": 3}, "unknown parameter 'colour'"),
+        ({"alpha": 1.5}, "outside"),
+        ({"belief": "2,2"}, "belief"),
+        ({"dist": "cauchy"}, "cauchy"),
+        ({"grid": 1}, "k = 1 must be an integer >= 2"),
+        ({"grid": 16.0}, "must be an integer >= 2"),
+        ({"progress": "yes"}, "progress"),
+        ({"sweep": {"alpha": 0.5}}, "neither a spec string nor a list"),
+        ({"sweep": {"alpha": "0,0.5"}, "alpha": 0.2}, "both as a fixed value and in sweep"),
+        ({"sweep": {"grid": "1,16"}}, "k = 1"),
+        ({"sweep": {"alpha": "0,1.5"}}, "outside"),
+        ({"sweep": {"gamma": "1"}}, "cannot sweep"),
+    ]
+    for kwargs, message in cases:
+        kwargs = {"grid": 8, "executor": "serial", "store": tmp_path / "x.sqlite", **kwargs}
+        with pytest.raises(InvalidInput, match=message):
+            sweep("amm2d", **kwargs)
+    if os.geteuid() != 0:   # root may write anywhere: the check cannot be seen failing there
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        with pytest.raises(InvalidInput, match="not writable"):
+            sweep("amm2d", 8, executor="serial", store=locked / "s.sqlite")
+        locked.rmdir()
+    assert sorted(tmp_path.iterdir()) == [a_file, not_db] and not_db.read_text() == "not a database"
+
+
+def test_validate_refuses_bad_out_and_export(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI's --out and --export checks live in solvers.sweep_run.validate; it writes nothing."""
+    instances = product({"setting": "amm2d", "grid": 8}, {})
+    a_file = tmp_path / "a.txt"
+    a_file.write_text("x")
+    assert validate(instances, "serial", out=tmp_path / "o") == tmp_path / "o" / "sweep.sqlite"
+    assert validate(instances, "serial", store=tmp_path / "new" / "s.sqlite", out=tmp_path / "o") \
+        == tmp_path / "new" / "s.sqlite"
+    for kwargs, message in (({"out": a_file}, "exists and is not a folder"), ({"out": a_file / "sub"}, "not a folder"),
+                            ({"export": "xlsx"}, "unknown export format")):
+        with pytest.raises(InvalidInput, match=message):
+            validate(instances, "serial", **kwargs)
+    monkeypatch.setitem(sys.modules, "pyarrow", None)   # an import of pyarrow now raises ImportError
+    with pytest.raises(InvalidInput, match="needs pandas and pyarrow"):
+        validate(instances, "serial", out=tmp_path / "o", export="parquet")
+    assert sorted(tmp_path.iterdir()) == [a_file]
+
+
 def test_cli_local_pool_json_and_store_path(tmp_path: Path, reference: list[dict]) -> None:
     """--executor local:2 --json --store PATH: records from two worker processes at most, none from the CLI's
     own; the store at PATH (its missing folder made), no ./sweep.sqlite; the serial run's values."""
@@ -247,3 +313,28 @@ def test_cli_parquet_export(tmp_path: Path) -> None:
     assert table["key"].tolist() == [r["key"] for r in records]
     for column in ("alpha", "primal", "dual", "menu_profit", "separate_profit", "bundling_gain"):
         assert table[column].tolist() == [r[column] for r in records]   # float64 both ways: exact
+
+
+def _free_port() -> int:
+    """A loopback port nothing listens on (bound, read and released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_unreachable_scheduler_refused_before_any_work(tmp_path: Path) -> None:
+    """A Dask address where nothing listens: exit 2 and one line on stderr, no store, no --out folder."""
+    pytest.importorskip("distributed")
+    port = _free_port()
+    run = _cli([*CLI_SWEEP, "--executor", f"dask://127.0.0.1:{port}", "--out", str(tmp_path / "out")], tmp_path)
+    assert run.returncode == 2
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"solve: bad input: no Dask scheduler reachable at "
+                                                   f"tcp://127.0.0.1:{port}"), run.stderr
+    assert not (tmp_path / "out").exists() and not (tmp_path / "sweep.sqlite").exists()
+    t0 = time.monotonic()
+    with pytest.raises(InvalidInput, match="no Dask scheduler reachable"):
+        sweep(**LIB_SWEEP, executor=f"dask://127.0.0.1:{port}", store=tmp_path / "s.sqlite")
+    # a refused connect answers at once; the probe's own timeout is the most it may take
+    assert time.monotonic() - t0 < CONNECT_TIMEOUT_S
+    assert not (tmp_path / "s.sqlite").exists()
