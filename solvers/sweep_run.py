@@ -10,6 +10,13 @@ Arguments are checked by :func:`validate` before any work (nothing is
 written, no instance runs): names, parameter values, the executor (a Dask
 scheduler must answer a TCP connect within :data:`CONNECT_TIMEOUT_S`), the
 store, the output folder and the export format.
+
+A worker that dies does not end the sweep or hang it. Dask runs a dead
+worker's instances again on the other workers; with no worker at all for
+``worker_wait`` seconds the sweep returns with the instances not done stored
+with status ``lost``. A killed ``local`` pool process breaks the pool: the
+instances not done are stored ``lost``. The next run solves ``lost``
+instances again (other failures are final).
 """
 
 from __future__ import annotations
@@ -42,6 +49,9 @@ TIME_FIELDS = ("solve_s", "menu_s", "baseline_s", "total_s", "worker")
 DASK_SCHEMES = ("dask://", "tcp://", "inproc://", "tls://")
 DASK_DEFAULT_PORT = 8786
 CONNECT_TIMEOUT_S = 10.0   # a scheduler that has not answered a TCP connect by then is unreachable
+WORKER_WAIT_S = 120.0      # default worker_wait: a Dask sweep with no worker this long stores the rest as lost
+POLL_S = 1.0               # with nothing finished, how often the loop asks whether a Dask worker is left
+LOST = "lost"              # status of an instance whose worker died; the next run solves it again
 EXPORTS = ("csv", "parquet")
 SETTING_PARAMS = ("alpha", "belief", "dist")   # keyword arguments of grids.make_setting
 
@@ -88,10 +98,11 @@ class InlineExecutor(cf.Executor):
 
 @dataclass(frozen=True)
 class Pool:
-    """An open executor and how many calls to keep in flight on it."""
+    """An open executor, how many calls to keep in flight on it, and (Dask) how many workers it has now."""
 
     executor: cf.Executor
     window: int
+    workers: Callable[[], int] | None = None
 
 
 def local_workers(spec: str) -> int:
@@ -186,7 +197,8 @@ def open_executor(spec: str) -> Iterator[Pool]:
         except (OSError, TimeoutError) as err:
             raise InvalidInput(f"no Dask scheduler reachable at {address} ({err})") from None
         with client:
-            yield Pool(client.get_executor(pure=False), 2 * max(1, sum(client.nthreads().values())))
+            yield Pool(client.get_executor(pure=False), 2 * max(1, sum(client.nthreads().values())),
+                       lambda: _worker_count(client))
 
 
 def _dask_client() -> type:
@@ -195,6 +207,13 @@ def _dask_client() -> type:
     except ImportError:
         raise InvalidInput("a Dask executor needs dask[distributed]: pip install 'dask[distributed]'") from None
     return Client
+
+
+def _worker_count(client: Any) -> int:
+    try:
+        return len(client.nthreads())
+    except (OSError, TimeoutError):   # the scheduler itself is gone: no worker either
+        return 0
 
 
 def separate_selling(inst: Instance) -> float | None:
@@ -321,12 +340,14 @@ class SweepResult:
 
 
 def execute(instances: list[Instance], store_path: Path | str, executor: str = "local",
-            progress: bool = True, axes: dict[str, list[Any]] | None = None) -> SweepResult:
+            progress: bool = True, axes: dict[str, list[Any]] | None = None,
+            worker_wait: float = WORKER_WAIT_S) -> SweepResult:
     """Solve the instances missing from the store; return all records in instance order.
 
     Call :func:`validate` first: this runs what it is given. The executor is
     opened (a Dask scheduler connected) before the store is, so an executor
-    that cannot start leaves no store behind.
+    that cannot start leaves no store behind. Instances stored ``lost`` are
+    solved again.
 
     Raises
     ------
@@ -339,24 +360,34 @@ def execute(instances: list[Instance], store_path: Path | str, executor: str = "
     version = code_version()
     keys = [inst.key(version) for inst in instances]
     with open_executor(executor) as pool, ResultStore(store_path) as store:
-        done = store.keys()
+        done = store.keys(exclude_status=(LOST,))
         todo = [(key, inst) for key, inst in dict(zip(keys, instances)).items() if key not in done]
         from_store = len(set(keys) & done)
         log.info("sweep: %d instances, %d in the store, %d to solve on %s", len(set(keys)), from_store,
                  len(todo), executor)
         bar = _progress(len(todo), progress)
         queue, futures = iter(todo), {}   # at most ``window`` in flight: each record is stored as it ends
+        no_worker_since = None
         try:
             _refill(pool.executor, queue, futures, pool.window)
             while futures:
-                finished, _ = cf.wait(futures, return_when=cf.FIRST_COMPLETED)
+                finished, _ = cf.wait(futures, timeout=None if pool.workers is None else POLL_S,
+                                      return_when=cf.FIRST_COMPLETED)
+                if not finished:   # Dask only: is any worker left to run what is waiting?
+                    if pool.workers() > 0:
+                        no_worker_since = None
+                    elif no_worker_since is None:
+                        no_worker_since = time.monotonic()
+                    elif time.monotonic() - no_worker_since >= worker_wait:
+                        _store_lost(store, futures, queue, f"no Dask worker for {worker_wait:g} s")
+                        break
+                    continue
                 for future in finished:
                     key, inst = futures.pop(future)
                     try:
                         rec = future.result()
-                    except Exception as err:  # noqa: BLE001 - a worker died: recorded, the rest go on
-                        rec = {"key": key, **inst.as_dict(), "status": "error",
-                               "message": f"{type(err).__name__}: {err}"}
+                    except Exception as err:  # noqa: BLE001 - its worker died: lost, the next run solves it
+                        rec = _lost(key, inst, f"{type(err).__name__}: {err}")
                     store.put(rec)
                     bar.update(1)
                 _refill(pool.executor, queue, futures, pool.window)
@@ -371,9 +402,29 @@ def execute(instances: list[Instance], store_path: Path | str, executor: str = "
                        time.perf_counter() - t0, Path(store_path))
 
 
-def _refill(pool: cf.Executor, queue: Iterator, futures: dict, window: int) -> None:
+def _lost(key: str, inst: Instance, message: str) -> dict[str, Any]:
+    return {"key": key, **inst.as_dict(), "status": LOST, "message": message}
+
+
+def _store_lost(store: ResultStore, futures: dict, queue: Iterator, message: str) -> None:
+    """Store every instance in flight or not yet submitted as lost, and cancel what is in flight."""
+    for future, (key, inst) in list(futures.items()):
+        future.cancel()
+        store.put(_lost(key, inst, message))
+    futures.clear()
     for key, inst in queue:
-        futures[pool.submit(run_instance, key, inst)] = (key, inst)
+        store.put(_lost(key, inst, message))
+
+
+def _refill(pool: cf.Executor, queue: Iterator, futures: dict, window: int) -> None:
+    """Submit from ``queue`` until ``window`` calls are in flight; a broken pool's refusal is that call's end."""
+    for key, inst in queue:
+        try:
+            future = pool.submit(run_instance, key, inst)
+        except cf.BrokenExecutor as err:   # a pool process died: this one is lost too, as the loop records
+            future = cf.Future()
+            future.set_exception(err)
+        futures[future] = (key, inst)
         if len(futures) >= window:
             return
 
@@ -387,7 +438,7 @@ def _progress(total: int, enabled: bool):
 def sweep(
     setting: str, grid: int = 64, *, sweep: dict[str, Any] | None = None, executor: str = "local",
     store: Path | str | None = None, solver: str = "highs", form: str = "gradient", quadrature: str = "cell",
-    progress: bool = False, **params: Any,
+    progress: bool = False, worker_wait: float = WORKER_WAIT_S, **params: Any,
 ) -> SweepResult:
     """Solve the cartesian product of ``sweep`` values over fixed ``params``; see :mod:`solvers.sweep_spec`.
 
@@ -409,6 +460,9 @@ def sweep(
         As for :func:`solvers.solve`, unless swept.
     progress : bool
         A tqdm bar on stderr.
+    worker_wait : float
+        Dask only: seconds with no worker at the scheduler after which the
+        remaining instances are stored ``lost`` and the sweep returns.
     **params
         Fixed setting parameters (alpha, belief, dist) and solver options
         (:data:`SOLVE_OPTIONS`) for every instance.
@@ -426,6 +480,8 @@ def sweep(
         raise InvalidInput(f"grid size k = {grid!r} must be an integer >= 2")
     if not isinstance(progress, bool):
         raise InvalidInput(f"progress = {progress!r} must be true or false")
+    if not (_positive(worker_wait) and math.isfinite(worker_wait)):
+        raise InvalidInput(f"worker_wait = {worker_wait!r} must be a finite number of seconds > 0")
     if sweep is not None and not isinstance(sweep, dict):
         raise InvalidInput(f"sweep = {sweep!r} must map parameter names to values")
     axes = {}
@@ -441,7 +497,7 @@ def sweep(
         raise InvalidInput(f"{', '.join(both)} given both as a fixed value and in sweep")
     instances = product(fixed, axes)
     store_path = validate(instances, executor, store=store)
-    return execute(instances, store_path, executor, progress, axes)
+    return execute(instances, store_path, executor, progress, axes, worker_wait)
 
 
 def validate(instances: list[Instance], executor: str, *, store: Path | str | None = None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import contextlib
 import json
 import math
@@ -11,6 +12,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any, Iterator
@@ -20,7 +22,7 @@ import pytest
 from grids import InvalidInput, make_setting
 from solvers import solve, sweep
 from solvers.known_values import known_optimum, spread_profit_1d
-from solvers.sweep_run import CONNECT_TIMEOUT_S, TIME_FIELDS, validate
+from solvers.sweep_run import CONNECT_TIMEOUT_S, LOST, TIME_FIELDS, validate
 from solvers.sweep_spec import Instance, load_sweep_file, parse_sweep_terms, parse_values, product
 
 REPO = Path(__file__).resolve().parents[1]
@@ -242,6 +244,7 @@ def test_library_refuses_bad_arguments_before_any_file(tmp_path: Path) -> None:
         ({"grid": 1}, "k = 1 must be an integer >= 2"),
         ({"grid": 16.0}, "must be an integer >= 2"),
         ({"progress": "yes"}, "progress"),
+        ({"worker_wait": 0}, "worker_wait"),
         ({"sweep": {"alpha": 0.5}}, "neither a spec string nor a list"),
         ({"sweep": {"alpha": "0,0.5"}, "alpha": 0.2}, "both as a fixed value and in sweep"),
         ({"sweep": {"grid": "1,16"}}, "k = 1"),
@@ -338,3 +341,137 @@ def test_unreachable_scheduler_refused_before_any_work(tmp_path: Path) -> None:
     # a refused connect answers at once; the probe's own timeout is the most it may take
     assert time.monotonic() - t0 < CONNECT_TIMEOUT_S
     assert not (tmp_path / "s.sqlite").exists()
+
+
+try:
+    from distributed.diagnostics.plugin import SchedulerPlugin
+except ImportError:   # the Dask tests skip
+    SchedulerPlugin = object
+
+
+class KillOnFirstInstance(SchedulerPlugin):
+    """A Dask scheduler plugin: SIGKILL one worker process the moment the scheduler hands it a sweep instance.
+
+    The kill happens inside the scheduler's transition to ``processing``, before the instance reaches the
+    worker: the worker dies holding an instance, whatever the timing of the solves.
+    """
+
+    def __init__(self, scheduler: Any, address: str, pid: int) -> None:
+        self.scheduler, self.address, self.pid = scheduler, address, pid
+        self.killed_on: str | None = None   # the Dask key the worker held when it was killed
+
+    def transition(self, key: Any, start: str, finish: str, *args: Any, **kwargs: Any) -> None:
+        if self.killed_on is None and finish == "processing" and str(key).startswith("run_instance"):
+            task = self.scheduler.tasks.get(key)
+            if task is not None and task.processing_on is not None and task.processing_on.address == self.address:
+                os.kill(self.pid, signal.SIGKILL)
+                self.killed_on = str(key)
+
+
+@pytest.fixture
+def dask_cluster() -> Iterator[tuple[Any, Any]]:
+    """A Dask scheduler on loopback in this process, no workers (each test starts worker processes), a client."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=0, processes=True, host="127.0.0.1", scheduler_port=0,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster.scheduler_address) as client:
+        yield cluster, client
+
+
+@contextlib.contextmanager
+def _worker_processes(client: Any, count: int, log: Path) -> Iterator[dict[str, int]]:
+    """``count`` separate ``dask worker`` processes (one thread, no nanny, loopback) joined to the scheduler;
+    yields their address -> pid, and kills them on exit."""
+    address = client.scheduler.address
+    before = set(client.nthreads())
+    with open(log, "a") as fh:
+        procs = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--no-nanny",
+                                   "--nthreads", "1", "--host", "127.0.0.1", "--no-dashboard"],
+                                  env=_env(), stdout=fh, stderr=fh) for _ in range(count)]
+    try:
+        client.wait_for_workers(len(before) + count, timeout=RUN_TIMEOUT_S)
+        pids = {a: pid for a, pid in client.run(os.getpid).items() if a not in before}
+        assert sorted(pids.values()) == sorted(p.pid for p in procs)   # no nanny: the worker is the process
+        yield pids
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.wait(timeout=RUN_TIMEOUT_S)
+
+
+def test_dask_worker_processes_and_a_worker_killed_mid_sweep(tmp_path: Path, dask_cluster: tuple,
+                                                             reference: list[dict]) -> None:
+    """The CLI through ``--executor dask://127.0.0.1:PORT`` with two worker processes, one killed holding an
+    instance: Dask runs it again on the other, the sweep finishes with every record and the serial values."""
+    cluster, client = dask_cluster
+    with _worker_processes(client, 2, tmp_path / "workers.log") as pids:
+        doomed, survivor = sorted(pids)
+        plugin = KillOnFirstInstance(cluster.scheduler, doomed, pids[doomed])
+        cluster.scheduler.add_plugin(plugin, name="kill-on-first-instance")
+        port = cluster.scheduler_address.rsplit(":", 1)[1]
+        store = tmp_path / "s.sqlite"
+        run = _cli([*CLI_SWEEP, "--executor", f"dask://127.0.0.1:{port}", "--json", "-q", "--store", str(store)],
+                   tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert plugin.killed_on is not None, "the scheduler never gave the doomed worker an instance"
+    summary = _summary(run.stdout)
+    assert summary["solved_now"] == COUNT and summary["failed"] == 0
+    assert _strip(summary["records"]) == _strip(reference)
+    assert {r["worker"] for r in summary["records"]} == {pids[survivor]}   # solved in the surviving process
+
+
+def test_dask_sweep_with_no_worker_left_stores_lost_and_resumes(tmp_path: Path, dask_cluster: tuple,
+                                                                reference: list[dict]) -> None:
+    """The only worker killed holding an instance: after ``worker_wait`` s with no worker the sweep returns
+    (bounded: it runs in a thread joined with a timeout) with every instance stored ``lost``; with a new
+    worker the same call solves them all."""
+    cluster, client = dask_cluster
+    store, executor = tmp_path / "s.sqlite", cluster.scheduler_address.replace("tcp://", "dask://")
+    wait_s = 1.0   # short: the test waits this long with no worker (the library default is WORKER_WAIT_S)
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["result"] = sweep(**LIB_SWEEP, executor=executor, store=store, worker_wait=wait_s)
+        except BaseException as err:  # noqa: BLE001 - handed to the test thread
+            outcome["error"] = err
+
+    with _worker_processes(client, 1, tmp_path / "workers.log") as pids:
+        (only, pid), = pids.items()
+        plugin = KillOnFirstInstance(cluster.scheduler, only, pid)
+        cluster.scheduler.add_plugin(plugin, name="kill-on-first-instance")
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        thread.join(timeout=RUN_TIMEOUT_S)
+        assert not thread.is_alive(), "the sweep hung with no worker"
+    assert "error" not in outcome, outcome.get("error")
+    assert plugin.killed_on is not None
+    lost = outcome["result"]
+    assert lost.solved_now == COUNT and [r["status"] for r in lost.records] == [LOST] * COUNT
+    assert all(r["message"] == f"no Dask worker for {wait_s:g} s" for r in lost.records)
+    cluster.scheduler.remove_plugin(name="kill-on-first-instance")
+    with _worker_processes(client, 1, tmp_path / "workers.log") as pids:
+        again = sweep(**LIB_SWEEP, executor=executor, store=store)
+    assert again.solved_now == COUNT and again.from_store == 0   # lost instances are solved again
+    assert _strip(_plain(again.records)) == _strip(reference)
+    assert {r["worker"] for r in again.records} == set(pids.values())
+class DyingPool(cf.ProcessPoolExecutor):
+    """A process pool whose processes end (``os._exit``) as they start, before any instance: a killed pool."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, initializer=os._exit, initargs=(3,), **kwargs)
+
+
+def test_dead_pool_process_stores_lost_and_the_next_run_solves_them(tmp_path: Path, reference: list[dict],
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """``local`` with a pool process that dies: the sweep returns (it does not hang) with every instance stored
+    ``lost``; the next run solves exactly those."""
+    store = tmp_path / "s.sqlite"
+    monkeypatch.setattr(cf, "ProcessPoolExecutor", DyingPool)
+    dead = sweep(**LIB_SWEEP, executor="local:1", store=store)
+    monkeypatch.undo()
+    assert [r["status"] for r in dead.records] == [LOST] * COUNT
+    assert all(r["message"].startswith("BrokenProcessPool") for r in dead.records)
+    again = sweep(**LIB_SWEEP, executor="serial", store=store)
+    assert again.solved_now == COUNT and again.from_store == 0
+    assert _strip(_plain(again.records)) == _strip(reference)
