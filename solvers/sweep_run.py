@@ -17,6 +17,11 @@ worker's instances again on the other workers; with no worker at all for
 with status ``lost``. A killed ``local`` pool process breaks the pool: the
 instances not done are stored ``lost``. The next run solves ``lost``
 instances again (other failures are final).
+
+Test hook: with the environment variable ``DUALMECH_SWEEP_STOP_AFTER=N``
+(:data:`STOP_AFTER_ENV`) the process ends with exit code
+:data:`STOP_AFTER_EXIT` right after the N-th record of this run is stored,
+without cleanup, as a kill at that point would; the tests resume from it.
 """
 
 from __future__ import annotations
@@ -52,6 +57,8 @@ CONNECT_TIMEOUT_S = 10.0   # a scheduler that has not answered a TCP connect by 
 WORKER_WAIT_S = 120.0      # default worker_wait: a Dask sweep with no worker this long stores the rest as lost
 POLL_S = 1.0               # with nothing finished, how often the loop asks whether a Dask worker is left
 LOST = "lost"              # status of an instance whose worker died; the next run solves it again
+STOP_AFTER_ENV = "DUALMECH_SWEEP_STOP_AFTER"
+STOP_AFTER_EXIT = 86       # exit code of the STOP_AFTER_ENV test hook (not one Python or a signal uses)
 EXPORTS = ("csv", "parquet")
 SETTING_PARAMS = ("alpha", "belief", "dist")   # keyword arguments of grids.make_setting
 
@@ -359,6 +366,7 @@ def execute(instances: list[Instance], store_path: Path | str, executor: str = "
     t0 = time.perf_counter()
     version = code_version()
     keys = [inst.key(version) for inst in instances]
+    stop_after = stop_after_from_env()
     with open_executor(executor) as pool, ResultStore(store_path) as store:
         done = store.keys(exclude_status=(LOST,))
         todo = [(key, inst) for key, inst in dict(zip(keys, instances)).items() if key not in done]
@@ -367,7 +375,7 @@ def execute(instances: list[Instance], store_path: Path | str, executor: str = "
                  len(todo), executor)
         bar = _progress(len(todo), progress)
         queue, futures = iter(todo), {}   # at most ``window`` in flight: each record is stored as it ends
-        no_worker_since = None
+        stored, no_worker_since = 0, None
         try:
             _refill(pool.executor, queue, futures, pool.window)
             while futures:
@@ -390,6 +398,9 @@ def execute(instances: list[Instance], store_path: Path | str, executor: str = "
                         rec = _lost(key, inst, f"{type(err).__name__}: {err}")
                     store.put(rec)
                     bar.update(1)
+                    stored += 1
+                    if stored == stop_after:
+                        os._exit(STOP_AFTER_EXIT)   # the test hook: end as a kill here would, no cleanup
                 _refill(pool.executor, queue, futures, pool.window)
         except BaseException:
             for future in futures:
@@ -414,6 +425,22 @@ def _store_lost(store: ResultStore, futures: dict, queue: Iterator, message: str
     futures.clear()
     for key, inst in queue:
         store.put(_lost(key, inst, message))
+
+
+def stop_after_from_env() -> int | None:
+    """N of the ``DUALMECH_SWEEP_STOP_AFTER=N`` test hook, or None when it is unset.
+
+    Raises
+    ------
+    grids.InvalidInput
+        The variable is set but not a whole number >= 1.
+    """
+    text = os.environ.get(STOP_AFTER_ENV)
+    if text is None:
+        return None
+    if not text.strip().isdigit() or int(text) < 1:
+        raise InvalidInput(f"{STOP_AFTER_ENV}={text!r}: expected a whole number >= 1")
+    return int(text)
 
 
 def _refill(pool: cf.Executor, queue: Iterator, futures: dict, window: int) -> None:
@@ -542,6 +569,7 @@ def validate(instances: list[Instance], executor: str, *, store: Path | str | No
             import pyarrow  # noqa: F401
         except ImportError as err:
             raise InvalidInput(f"--export parquet needs pandas and pyarrow ({err})") from None
+    stop_after_from_env()
     return store_path
 
 

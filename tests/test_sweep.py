@@ -22,7 +22,7 @@ import pytest
 from grids import InvalidInput, make_setting
 from solvers import solve, sweep
 from solvers.known_values import known_optimum, spread_profit_1d
-from solvers.sweep_run import CONNECT_TIMEOUT_S, LOST, TIME_FIELDS, validate
+from solvers.sweep_run import CONNECT_TIMEOUT_S, LOST, STOP_AFTER_ENV, STOP_AFTER_EXIT, TIME_FIELDS, validate
 from solvers.sweep_spec import Instance, load_sweep_file, parse_sweep_terms, parse_values, product
 
 REPO = Path(__file__).resolve().parents[1]
@@ -36,8 +36,8 @@ COUNT = 4
 
 def _env(**extra: str) -> dict[str, str]:
     """The environment of a child process: this tree first on its path (an installed dualmech may be another
-    checkout)."""
-    env = dict(os.environ)
+    checkout), no stop hook unless asked for."""
+    env = {k: v for k, v in os.environ.items() if k != STOP_AFTER_ENV}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
     return {**env, **extra}
 
@@ -171,37 +171,23 @@ def test_bundling_gain_against_the_closed_form(tmp_path: Path) -> None:
         assert 0 < rec["bundling_gain"] <= optimum / separate - 1 + gain_tol
 
 
-def test_killed_sweep_resumes_with_the_missing_instances_only(tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    # c off the centre: no symmetry, so each instance takes long enough (~0.5 s) for the kill to land mid-sweep
-    cmd = [sys.executable, "-m", "solvers", "--setting", "amm2d", "--grid", "48", "--belief", "0.25,0.375",
-           "--sweep", "alpha=0:0.9:0.1",
-           "--executor", "serial", "--out", str(out), "--json", "-q"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env())
-    store = out / "sweep.sqlite"
-    stored = 0
-    deadline = time.time() + 120
-    while time.time() < deadline and proc.poll() is None:
-        if store.exists():
-            with sqlite3.connect(store) as db:
-                try:
-                    stored = db.execute("SELECT COUNT(*) FROM results").fetchone()[0]
-                except sqlite3.OperationalError:   # table not created yet
-                    stored = 0
-            if stored >= 2:
-                break
-        time.sleep(0.02)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    with sqlite3.connect(store) as db:
-        stored = db.execute("SELECT COUNT(*) FROM results").fetchone()[0]
-    assert 2 <= stored < 10, "the kill should land mid-sweep"
-    assert not (out / "summary.json").exists()                    # nothing half-written
-    rerun = subprocess.run(cmd, capture_output=True, text=True, check=True, env=_env(), timeout=RUN_TIMEOUT_S)
+def test_killed_sweep_resumes_with_the_missing_instances_only(tmp_path: Path, reference: list[dict]) -> None:
+    """The stop hook ends the CLI right after its 2nd stored record, as a kill there would; the re-run solves
+    only the other instances, and the records are those of an uninterrupted run."""
+    out, stop = tmp_path / "out", 2
+    cmd = [*CLI_SWEEP, "--executor", "serial", "--out", str(out), "--json", "-q"]
+    stopped = _cli(cmd, tmp_path, **{STOP_AFTER_ENV: str(stop)})
+    assert stopped.returncode == STOP_AFTER_EXIT, stopped.stderr
+    with contextlib.closing(sqlite3.connect(out / "sweep.sqlite")) as db:
+        assert db.execute("SELECT COUNT(*) FROM results").fetchone()[0] == stop
+    # the store (its -wal and -shm files too: the process ended without closing it) and nothing half-written
+    assert {f.name for f in out.iterdir()} <= {"sweep.sqlite", "sweep.sqlite-wal", "sweep.sqlite-shm"}
+    rerun = _cli(cmd, tmp_path)
+    assert rerun.returncode == 0, rerun.stderr
     summary = _summary(rerun.stdout)
-    assert summary["instances"] == 10
-    assert summary["from_store"] == stored and summary["solved_now"] == 10 - stored
-    assert all(r["status"] == "optimal" for r in summary["records"])
+    assert summary["instances"] == COUNT
+    assert summary["from_store"] == stop and summary["solved_now"] == COUNT - stop
+    assert _strip(summary["records"]) == _strip(reference)
     assert (out / "results.csv").exists() and (out / "sweep.png").exists()
 
 
@@ -265,7 +251,7 @@ def test_library_refuses_bad_arguments_before_any_file(tmp_path: Path) -> None:
 
 
 def test_validate_refuses_bad_out_and_export(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The CLI's --out and --export checks live in solvers.sweep_run.validate; it writes nothing."""
+    """The CLI's --out, --export and stop-hook checks live in solvers.sweep_run.validate; it writes nothing."""
     instances = product({"setting": "amm2d", "grid": 8}, {})
     a_file = tmp_path / "a.txt"
     a_file.write_text("x")
@@ -279,6 +265,10 @@ def test_validate_refuses_bad_out_and_export(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setitem(sys.modules, "pyarrow", None)   # an import of pyarrow now raises ImportError
     with pytest.raises(InvalidInput, match="needs pandas and pyarrow"):
         validate(instances, "serial", out=tmp_path / "o", export="parquet")
+    monkeypatch.delitem(sys.modules, "pyarrow")
+    monkeypatch.setenv(STOP_AFTER_ENV, "zero")
+    with pytest.raises(InvalidInput, match=STOP_AFTER_ENV):
+        validate(instances, "serial")
     assert sorted(tmp_path.iterdir()) == [a_file]
 
 
