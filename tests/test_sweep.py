@@ -139,6 +139,15 @@ def test_bad_instance_is_recorded_and_the_rest_succeed(tmp_path: Path) -> None:
     assert again.solved_now == 0 and again.from_store == 2          # the failure is stored too
 
 
+def test_solver_options_pass_through_a_sweep(tmp_path: Path) -> None:
+    """A fixed solver option goes to solve() alone: the instance and its separate-selling baseline succeed
+    (make_setting, which the baseline calls, takes only alpha, belief and dist)."""
+    res = sweep("amm2d", 8, sweep={"alpha": "0,0.5"}, executor="serial", store=tmp_path / "o.sqlite",
+                pair_tol=1e-8, max_rounds=50)
+    assert [r["status"] for r in res.records] == ["optimal", "optimal"]
+    assert all(r["pair_tol"] == 1e-8 and r["separate_profit"] > 0 for r in res.records)
+
+
 def test_unknown_names_refused_before_any_work(tmp_path: Path) -> None:
     for kwargs in ({"executor": "mars"}, {"solver": "gurobi"}, {"form": "both"}):
         with pytest.raises(InvalidInput):
