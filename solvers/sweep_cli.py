@@ -71,16 +71,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     from solvers.sweep_run import execute, validate
 
     try:
-        if args.out is not None and args.out.exists() and not args.out.is_dir():
-            raise InvalidInput(f"--out {args.out} exists and is not a folder")
         instances, axes = _instances(args)
-        validate(instances, args.executor)
-        store = args.store or ((args.out / "sweep.sqlite") if args.out is not None else Path("sweep.sqlite"))
-        if args.export == "parquet":
-            import pandas  # noqa: F401 - refused before any work when missing
-            import pyarrow  # noqa: F401
-    except ImportError as err:
-        return fail("bad input", f"--export parquet needs pandas and pyarrow ({err})", 2)
+        store = validate(instances, args.executor, store=args.store, out=args.out, export=args.export)
     except InvalidInput as err:
         return fail("bad input", str(err), 2)
     try:

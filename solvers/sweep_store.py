@@ -43,8 +43,11 @@ class ResultStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def keys(self) -> set[str]:
-        return {row[0] for row in self._db.execute("SELECT key FROM results")}
+    def keys(self, exclude_status: tuple[str, ...] = ()) -> set[str]:
+        """Keys of the stored records, less those whose status is in ``exclude_status``."""
+        rows = self._db.execute(f"SELECT key FROM results WHERE status NOT IN ({','.join('?' * len(exclude_status))})",
+                                exclude_status)
+        return {row[0] for row in rows}
 
     def put(self, record: dict[str, Any]) -> None:
         """Insert or replace the record of ``record["key"]`` (one transaction)."""
