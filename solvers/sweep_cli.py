@@ -103,7 +103,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     else:
         out.write(_table(records, list(axes)) + "\n")
         out.write(f"\n{len(records)} instances: {result.solved_now} solved now, {result.from_store} from the store "
-              f"({store}), {summary['failed']} failed; {result.wall_s:.1f} s on {args.executor}\n")
+                  f"({store}), {summary['failed']} failed; {result.wall_s:.1f} s on {args.executor}\n")
     return 0
 
 

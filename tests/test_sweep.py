@@ -48,8 +48,9 @@ def _cli(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess:
 
 
 def _summary(stdout: str) -> dict[str, Any]:
-    """The --json summary: the last line of stdout (a solver may print a banner before it)."""
-    return json.loads(stdout.strip().splitlines()[-1])
+    """The --json summary: stdout is exactly one JSON document on one line, nothing else."""
+    assert stdout.endswith("\n") and stdout.count("\n") == 1, stdout[:300]
+    return json.loads(stdout)
 
 
 def _plain(records: Any) -> list[dict[str, Any]]:
