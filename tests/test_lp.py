@@ -75,6 +75,8 @@ def test_loose_solver_is_reported_inaccurate() -> None:
     with pytest.warns(InaccurateSolutionWarning):
         sol = solve("amm2d", 8, alpha=0.25, solver="scs", feasibility_tol=1e-2)
     assert sol.status == "inaccurate"
+    # "inaccurate" means a threshold of "optimal" is missed: the relative gap tolerance 1e-7
+    # (GAP_TOL; |P| < 1 here) or the pair tolerance 1e-9 (PAIR_TOL)
     assert abs(sol.gap) > 1e-7 or sol.certificate.max_pair_violation > 1e-9
 
 

@@ -28,8 +28,8 @@ from grids.measure import grid_measure
 from solvers import solve
 from solvers.menu_profit import evaluate_menu
 
-from conftest import spread_half_width
-from solvers.known_values import AMM2D_PROFIT_ALPHA0, MONOPOLIST2D_REVENUE, table2_menu
+from reference import (AMM2D_PROFIT_ALPHA0, MONOPOLIST2D_REVENUE, manelli_vincent_menu, spread_half_width,
+                       spread_profit_1d, table2_menu)
 
 LAWS = ("uniform", "beta:2,3", "truncnorm:0.5,0.3")
 RULES = ("cell", "away")
@@ -349,8 +349,7 @@ def _feasible_utilities(setting, points: np.ndarray) -> dict[str, np.ndarray]:
         alloc, prices = table2_menu(setting.alpha)
         out["table2"] = _menu_utility(points, c, alloc, prices - alloc @ c)
     if n == 2 and lo == 0:  # Manelli-Vincent: 2/3 per good, (4 - sqrt2)/3 for the bundle
-        alloc = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
-        out["manelli_vincent"] = _menu_utility(points, c, alloc, np.array([2 / 3, 2 / 3, (4 - math.sqrt(2)) / 3]))
+        out["manelli_vincent"] = _menu_utility(points, c, *manelli_vincent_menu())   # c = 0: premium = price
     rng = np.random.default_rng(1234)
     for i in range(3):
         alloc = rng.uniform(lo, hi, size=(6, n))
@@ -390,7 +389,7 @@ def test_separate_selling_and_table2_values_approach_their_closed_forms() -> Non
     setting = make_setting("amm2d", alpha=0.5)
     alloc, prices = table2_menu(0.5)
     table2 = evaluate_menu(setting, alloc, prices).value
-    sep = 2 * (0.5**2) / (4 * 1.5)
+    sep = 2 * spread_profit_1d(0.5)   # 2 x (1 - alpha)^2 / (4 (2 - alpha)) = 1/12
     errs = []
     for k in (16, 32, 64):
         grid = make_grid(setting, k)

@@ -10,6 +10,8 @@ import pytest
 import grids
 from solvers.plotting import plot_solution, save_figure
 
+from conftest import check_png
+
 K = 8
 
 
@@ -42,8 +44,7 @@ def test_plot_solution_writes_png(tmp_path, name: str, n_axes: int) -> None:
     assert name in fig.get_suptitle() and f"k = {K}" in fig.get_suptitle()
     path = tmp_path / f"{name}.png"
     save_figure(fig, path)
-    assert path.exists() and path.stat().st_size > 5_000
-    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    check_png(path, fig)
 
 
 def test_plot_solution_1d_accepts_flat_g(tmp_path) -> None:

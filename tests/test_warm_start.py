@@ -9,6 +9,8 @@ from grids import InvalidInput, make_grid, make_setting
 from solvers import solve
 from solvers.warm_start import coarse_warm_start, menu_utility, prolong_index, tight_pairs
 
+from reference import AMM2D_PROFIT_ALPHA0
+
 # The warm and cold LPs are solved by the same dual simplex to feasibility
 # tolerance 1e-10 on the scaled problem and both pass the 1e-9 all-pairs scan:
 # the issue asks for equality of the optima to 1e-9.
@@ -71,8 +73,7 @@ def test_tight_pairs_are_tight_for_a_menu() -> None:
 
 
 def test_rochetnet_warm_start_reaches_the_cold_optimum() -> None:
-    pytest.importorskip("torch")
-    from neural.rochetnet import TrainConfig
+    from neural.rochetnet import TrainConfig   # torch is a test requirement (.[test,neural]): no skip
     from solvers.warm_start import rochetnet_warm_start
 
     setting = make_setting("amm2d")
@@ -83,9 +84,11 @@ def test_rochetnet_warm_start_reaches_the_cold_optimum() -> None:
     assert abs(warm.primal.value - cold.primal.value) <= SAME
     names = [b.name for b in warm.bounds()]
     assert "net menu profit" in names and "closed form" in names
-    net = dict((b.name, b.value) for b in warm.bounds())["net menu profit"]
+    bounds = {b.name: b.value for b in warm.bounds()}
+    # the "closed form" row is Table 2's exact profit, 2/9 + sqrt2/27 (1e-10: polytope integration)
+    assert bounds["closed form"] == pytest.approx(AMM2D_PROFIT_ALPHA0, abs=1e-10)
     # a menu is a feasible continuous mechanism: never above the optimum (1e-12: exact integration)
-    assert net <= dict((b.name, b.value) for b in warm.bounds())["closed form"] + 1e-12
+    assert bounds["net menu profit"] <= AMM2D_PROFIT_ALPHA0 + 1e-12
 
 
 def test_prolonged_start_is_exact_for_affine_functions() -> None:

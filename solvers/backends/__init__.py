@@ -35,16 +35,36 @@ def _pdlp(options: BackendOptions) -> Backend:
     return PdlpBackend(options)
 
 
+CUPDLPX_NEEDS = "solver 'cupdlpx' needs the cupdlpx package and an NVIDIA GPU with CUDA 12.4+"
+
+
+def _package_missing(err: ImportError, package: str) -> bool:
+    """Whether ``err`` says that ``package`` itself is not installed (not a module it imports)."""
+    return isinstance(err, ModuleNotFoundError) and err.name == package
+
+
 def _require_cupdlpx() -> None:
+    """Refuse with InvalidInput unless cupdlpx imports: "not installed" and "broken" are told apart.
+
+    Not installed: the import of the package itself finds no module. Broken: the package is
+    there but its import fails inside it (a missing submodule or dependency, CUDA libraries that
+    do not load: ImportError, OSError, RuntimeError, ...); the message carries that error.
+    """
     from solvers.backends.cupdlpx import import_cupdlpx
 
     try:
         import_cupdlpx()
-    except Exception as err:  # ImportError, or OSError/RuntimeError from missing CUDA libraries
-        raise InvalidInput(
-            "solver 'cupdlpx' needs the cupdlpx package and an NVIDIA GPU with CUDA 12.4+ "
-            f"(pip install cupdlpx); not importable here: {type(err).__name__}: {err}"
-        ) from None
+    except ImportError as err:
+        if _package_missing(err, "cupdlpx"):
+            raise InvalidInput(f"{CUPDLPX_NEEDS}; it is not installed here (pip install cupdlpx)") from None
+        raise InvalidInput(_broken(err)) from err
+    except Exception as err:  # OSError/RuntimeError from CUDA libraries that do not load
+        raise InvalidInput(_broken(err)) from err
+
+
+def _broken(err: BaseException) -> str:
+    return (f"{CUPDLPX_NEEDS}; it is installed but broken here, its import fails with "
+            f"{type(err).__name__}: {err}")
 
 
 def _cupdlpx(options: BackendOptions) -> Backend:
