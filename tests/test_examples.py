@@ -49,6 +49,7 @@ def run_example(script: Path, out: Path, fast: bool = True, timeout: int = 300) 
         row = next(line for line in report.splitlines() if line.startswith(f"| {c['name']} |"))
         assert row.endswith(f"| {verdict} |"), row
     assert doc["failed"] == [c["name"] for c in doc["claims"] if c["holds"] is False]
+    doc["report"] = report
     return doc
 
 
@@ -58,16 +59,27 @@ def claims_of(doc: dict[str, Any]) -> Claims:
 
 
 @pytest.fixture(scope="session")
-def fast_run(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Claims]:
-    """Claims of an example's fast run; each script runs once per session."""
-    cache: dict[str, Claims] = {}
+def fast_doc(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], dict[str, Any]]:
+    """findings.json (plus the report's text under "report") of an example's fast run; each runs once per session."""
+    cache: dict[str, dict[str, Any]] = {}
 
-    def get(name: str) -> Claims:
+    def get(name: str) -> dict[str, Any]:
         if name not in cache:
-            cache[name] = claims_of(run_example(ROOT / "examples" / f"{name}.py", tmp_path_factory.mktemp(name)))
+            cache[name] = run_example(ROOT / "examples" / f"{name}.py", tmp_path_factory.mktemp(name))
         return cache[name]
 
     return get
+
+
+@pytest.fixture(scope="session")
+def fast_run(fast_doc: Callable[[str], dict[str, Any]]) -> Callable[[str], Claims]:
+    """Claims of an example's fast run, by name."""
+    return lambda name: claims_of(fast_doc(name))
+
+
+def findings_text(doc: dict[str, Any]) -> str:
+    """The report's **Finding.** paragraphs."""
+    return "\n".join(line for line in doc["report"].splitlines() if line.startswith("**Finding.**"))
 
 
 def assert_hold(claims: Claims, *names: str) -> None:
@@ -107,6 +119,20 @@ def test_findings_render_failed_claims(tmp_path: Path) -> None:
     assert "**Finding.** confirms, does not confirm" in text and "| bad | two is at most one | 2 | does NOT hold |" in text
     with pytest.raises(ValueError):
         rep.claims.add("ok", 0, "again")
+
+
+@pytest.mark.parametrize(("name", "claim", "says"), [
+    ("off_center_belief", "lp_menu_minus_best6", "earns {lp_menu:.6f}, NOT more than the best conjectured-form menu"),
+    ("rochetnet_vs_lp", "net_clean_8_trades_alpha0", "the trained net is NOT that clean"),
+    ("double_auction", "neural_beats_trm_3x3", "It does NOT beat TRM on revenue"),
+])
+def test_failed_claims_are_reported_as_failing(name: str, claim: str, says: str,
+                                               fast_doc: Callable[[str], dict[str, Any]]) -> None:
+    """Claims that fail at fast sizes (coarse grids, a few training steps) are printed as failing, with the numbers."""
+    doc = fast_doc(name)
+    c = claims_of(doc)[claim]
+    assert c["holds"] is False and claim in doc["failed"]
+    assert says.format(**c) in findings_text(doc)
 
 
 def test_bid_ask_1d_claims(fast_run: Callable[[str], Claims]) -> None:
