@@ -71,7 +71,9 @@ def main() -> None:
     args = example_args("off_center_belief", __doc__.splitlines()[0])
     k, k_scan, maxiter = (24, 12, 60) if args.fast else (96, 48, 2000)
     t0 = time.perf_counter()
-    rep = Report("Off-center belief c = (1/3, 1/3): the LP menu against the paper's conjecture")
+    rep = Report("Off-center belief c = (1/3, 1/3): the LP menu against the paper's conjecture",
+                 example="off_center_belief", fast=args.fast, k=k, k_scan=k_scan, nelder_mead_maxiter=maxiter,
+                 belief=C)
     rep.text("The paper's statement (text of /work/shared/papers/optimal-amm-differentiable-economics-duality.txt; "
              "its formulas, including the value of c and Table 3's payments, were lost in the text extraction, so "
              "c = (1/3, 1/3) is taken from the project's issue):")
@@ -127,29 +129,48 @@ def main() -> None:
     border = {tuple(G[i + di, j + dj]) for i, j in zip(*np.nonzero(free)) for di, dj in steps
               if 0 <= i + di <= k and 0 <= j + dj <= k and not free[i + di, j + dj]}
     missing = sorted(TABLE3 - set(trades))
+    f = rep.claims
+    menu_data = [dict(allocation=it.allocation, price=it.price, exact_mass=m) for it, m in zip(sol.menu(), mp.masses)]
+    eight = f.equals("lp_trades", len(trades), 8, "the LP menu offers all 8 deterministic trades besides no trade "
+                     "(the conjecture: 6)", trades=sorted(trades), menu=menu_data, menu_profit=mp.value)
+    t3 = f.equals("table3_trades_missing", missing, [], "every trade of the conjectured Table 3 menu is offered")
+    buy = f.at_least("buy_one_mass", buy_one, 0.005, "buying one good alone ((1, 0) or (0, 1)) is chosen by more "
+                     "than 0.005 of the types, so the conjecture 'not sold separately' fails", per_good=buy_one / 2,
+                     price=lp.get((1, 0), (np.nan,))[0])
+    octagon = f.equals("no_trade_border_trades", len(border), 8, "8 different trades border the grid no-trade "
+                       "region (an octagon; the conjecture: a hexagon, 6)", trades=sorted(border))
+    beats = f.at_least("best8_minus_best6", best8 - best6, 1e-6, "the best symmetric menu with the buy-one items "
+                       "earns more (by over 1e-6) than the best symmetric menu of the conjectured form",
+                       best8=best8, best6=best6, prices8=p8, prices6=p6)
+    lp_beats = f.add("lp_menu_minus_best6", mp.value - best6, "the LP's own menu (a true lower bound) earns more "
+                     "than the best conjectured-form menu the local search found", mp.value > best6,
+                     lp_menu=mp.value, best6=best6, lp_without_buy_one=dropped)
+    scan_ok = f.add("diagonal_scan_single_items", [[r[1], r[2]] for r in scan], "in the diagonal scan c = (t, t), "
+                    "single-good buy and sell items carry positive mass at every belief tried",
+                    all(r[1] > 0 and r[2] > 0 for r in scan), beliefs=[r[0] for r in scan], k_scan=k_scan)
     rep.finding(
-        ("The LP does NOT confirm the conjecture: " if buy_one > 0.005
-         else "The LP is consistent with the conjecture: ")
+        buy.verdict("The LP does NOT confirm the conjecture: ", "The LP is consistent with the conjecture: ")
         + f"its menu offers {len(trades)} deterministic trades besides no trade, and buying one good alone ((1, 0) or "
-        f"(0, 1)) is chosen by {buy_one:.4f} of the types (exact mass; price {lp.get((1, 0), (np.nan,))[0]:.4f}). "
-        + ("All six Table 3 trades are offered as well. " if not missing else f"Table 3 trades missing: {missing}. ")
-        + ("Like the centred Table 2 menu, the LP offers all 8 deterministic trades, not the conjectured 6. "
-           if len(trades) == 8 else "")
+        f"(0, 1)) is chosen by {buy_one:.4f} of the types ({buy_one / 2:.4f} per good; exact mass; price "
+        f"{lp.get((1, 0), (np.nan,))[0]:.4f}). "
+        + t3.verdict("All six Table 3 trades are offered as well. ", f"Table 3 trades missing: {missing}. ")
+        + eight.verdict("Like the centred Table 2 menu, the LP offers all 8 deterministic trades, not the conjectured "
+                        "6. ", "")
         + f"On the grid, {len(border)} different trades border the no-trade region (the paper conjectures a "
-        f"hexagon, i.e. 6){': an octagon' if len(border) == 8 else ''}.")
+        f"hexagon, i.e. 6)" + octagon.verdict(": an octagon.", ": NOT an octagon."))
     rep.finding(
         f"Exact profits on continuous types: the best symmetric menu with the buy-one items earns {best8:.6f}; "
         f"the best symmetric menu of the conjectured form (no buy-one items, prices optimized) earns {best6:.6f}, "
         f"{best8 - best6:.2e} ({100 * (best8 / best6 - 1):.3f} %) less; simply deleting the buy-one items from the LP "
         f"menu gives {dropped:.6f}, and the LP's own menu (a true lower bound on the optimum) earns {mp.value:.6f}, "
-        f"{'more' if mp.value > best6 else 'less'} than the best conjectured-form menu found (a local search from "
-        "two starts, symmetric prices). " + ("So the conjectured structure is not optimal at c = (1/3, 1/3), unless "
-                                          "a better 6-item menu lies outside this local search."
-                                          if best8 > best6 + 1e-6 else "The two structures tie here.")
+        + lp_beats.verdict("more", "NOT more") + " than the best conjectured-form menu found (a local search from "
+        "two starts, symmetric prices). " + beats.verdict("So the conjectured structure is not optimal at "
+                                                          "c = (1/3, 1/3), unless a better 6-item menu lies outside "
+                                                          "this local search.", "The two structures tie here.")
         + " By the symmetry x -> 1 - x (a -> -a), c = (2/3, 2/3) gives the mirrored menu with the same masses, so "
         "the conclusion does not depend on which of the two the paper meant; in the diagonal scan, single-good buy "
         "and sell items carry positive mass at "
-        + ("every belief tried." if all(r[1] > 0 and r[2] > 0 for r in scan) else "some beliefs only (see the table).")
+        + scan_ok.verdict("every belief tried.", "some beliefs only (see the table).")
         + (" (Fast mode: coarse grid, short Nelder-Mead runs.)" if args.fast else ""))
     rep.save(args.out)
 

@@ -98,7 +98,9 @@ def main() -> None:
         cfg = TrainConfig(steps=3000, eval_every=50, patience=0, seed=SEED)
     t0 = time.perf_counter()
     runs = [run_alpha(a, k, cfg, sample_size) for a in ALPHAS]
-    rep = Report("RochetNet vs the grid LP on amm2d: training curve against the bounds")
+    rep = Report("RochetNet vs the grid LP on amm2d: training curve against the bounds", example="rochetnet_vs_lp",
+                 fast=args.fast, k=k, steps=cfg.steps, menu_size=cfg.menu_size, sample_size=sample_size, seed=SEED,
+                 alphas=ALPHAS)
     rep.text(f"Uniform types on [0, 1]^2, c = (1/2, 1/2). LP: gradient form, k = {k}, HiGHS. RochetNet: "
              f"{cfg.menu_size} items, {cfg.steps} Adam steps (batch {cfg.batch_size}, lr {cfg.lr} cosine, softmax "
              f"temperature {cfg.temperature:g} -> {cfg.temperature_final:g}), seed {SEED}; the curve is the hard-max "
@@ -124,29 +126,47 @@ def main() -> None:
                "items with mass > 1e-3", "distinct integral trades", "type mass on fractional items"], rows)
     rep.text(f"Closed form source: {runs[0]['source']} (alpha = 0: 2/9 + sqrt2/27 = {AMM2D_PROFIT_ALPHA0:.10f}). "
              f"Total run time {time.perf_counter() - t0:.1f} s.")
-    for r in runs:
+    f = rep.claims
+    for r, row in zip(runs, rows):
         lines, a = r["lines"], r["alpha"]
-        over_cf = r["bound"] > r["closed"] + 1e-9
+        over_cf = f.add(f"net_not_above_closed_alpha{a:g}", r["bound"] - r["closed"], "the net's exact menu profit "
+                        "is not above the closed-form optimum (to 1e-9)", r["bound"] <= r["closed"] + 1e-9,
+                        net=r["bound"], closed=r["closed"], lp_menu=lines["LP menu profit"])
+        lp_cf = f.add(f"lp_menu_not_above_closed_alpha{a:g}", lines["LP menu profit"] - r["closed"], "the LP menu's "
+                      "exact profit is not above the closed-form optimum (to 1e-12)",
+                      lines["LP menu profit"] <= r["closed"] + 1e-12, lp_menu=lines["LP menu profit"],
+                      closed=r["closed"])
+        bias = f.add(f"lp_primal_excess_alpha{a:g}", lines["LP primal"] - r["closed"], "the LP primal lies above the "
+                     "continuous optimum by a positive amount of at most h = 1/k (O(h) discretization)",
+                     0 < lines["LP primal"] - r["closed"] <= 1 / k, primal=lines["LP primal"],
+                     dual=lines["LP dual (certified)"], gap=r["sol"].gap, h=1 / k)
+        f.measure(f"net_minus_lp_menu_alpha{a:g}", r["bound"] - lines["LP menu profit"], "net's exact profit minus "
+                  "the LP menu's", step_reaching_99pct=row[8], best_step=row[9])
+        clean = f.add(f"net_clean_8_trades_alpha{a:g}", [r["trades"], r["fractional_mass"]], "the net's items round "
+                      "to 8 distinct deterministic trades and fractional items carry under 1e-3 of the type mass "
+                      "(the paper's reading of its nets)", r["trades"] == 8 and r["fractional_mass"] < 1e-3,
+                      items=r["items"], trade_mass=r["trade_mass"])
         vs_lp = "above" if r["bound"] > lines["LP menu profit"] else "below"
         rep.finding(
             f"alpha = {a:g}: the net's exact menu profit is {r['bound']:.6f}, {100 * r['bound'] / r['closed']:.3f} % "
             f"of the closed form {r['closed']:.6f} and {vs_lp} the k = {k} LP menu's {lines['LP menu profit']:.6f} "
             f"(by {abs(r['bound'] - lines['LP menu profit']):.2g}). "
-            + ("It EXCEEDS the closed form, which contradicts the paper's optimality claim. " if over_cf else
-               "It stays below the closed form, consistent with the paper's optimality claim. ")
+            + over_cf.verdict("It stays below the closed form, consistent with the paper's optimality claim. ",
+                              "It EXCEEDS the closed form, which contradicts the paper's optimality claim. ")
+            + lp_cf.verdict("", "The LP menu's exact profit EXCEEDS the closed form too. ")
             + f"The LP primal and certified dual ({lines['LP primal']:.6f}, gap {r['sol'].gap:.1e}) bound the grid "
-            f"problem only: they sit {lines['LP primal'] - r['closed']:.2g} above the continuous optimum (O(1/k) "
-            "discretization), so the net's curve is compared with the closed form, not with the LP line.")
-        clean = r["trades"] == 8 and r["fractional_mass"] < 1e-3
+            f"problem only: they sit {lines['LP primal'] - r['closed']:.2g} above the continuous optimum"
+            + bias.verdict(" (O(1/k) discretization)", " (NOT within (0, 1/k])") + ", so the net's curve is compared "
+            "with the closed form, not with the LP line.")
         rep.finding(
             f"alpha = {a:g}: the paper reads its nets as deterministic menus of 8 trades plus no trade. Here "
             f"{r['items']} of the net's items carry type mass > 1e-3 (total trading mass {r['trade_mass']:.3f}); those "
             f"within 0.05 of {{-1, 0, 1}}^2 round to {r['trades']} distinct trades, and items with fractional "
             f"allocations carry {r['fractional_mass']:.3g} of the type mass: "
-            + ("agrees (the many items are near-copies of the same 8 trades)" if clean else
-               "the trained net is NOT that clean (too few distinct integral trades, or fractional items "
-               "with mass): the paper's 8-trade menu is a conjecture read off such nets, confirmed here by the "
-               "closed form and the LP, not by the net's own menu")
+            + clean.verdict("agrees (the many items are near-copies of the same 8 trades)",
+                            "the trained net is NOT that clean (too few distinct integral trades, or fractional items "
+                            "with mass): the paper's 8-trade menu is a conjecture read off such nets, confirmed here "
+                            "by the closed form and the LP, not by the net's own menu")
             + (" (fast mode: 50 steps, far from converged)." if args.fast else "."))
     rep.save(args.out)
 

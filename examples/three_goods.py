@@ -119,7 +119,8 @@ def draw_hull(hull: spatial.ConvexHull, k: int) -> Figure:
 def main() -> None:
     args = example_args("three_goods", __doc__.splitlines()[0])
     k, iters = (12, 12) if args.fast else (48, 300)
-    rep = Report("Three goods: the no-trade polyhedron and the menu (amm3d, c = 1/2, alpha = 0)")
+    rep = Report("Three goods: the no-trade polyhedron and the menu (amm3d, c = 1/2, alpha = 0)",
+                 example="three_goods", fast=args.fast, k=k, nelder_mead_maxiter=iters)
     rep.text('Paper (optimal AMM, §5.3): "a no-trade truncated octahedron (a 14-face polyhedron) in the center, '
              "and bundling of all combinations of three goods (buying and selling), along with separate offers for "
              'individual goods, but no bundles of two goods."')
@@ -182,28 +183,60 @@ def main() -> None:
         fig.savefig(EXAMPLES / "img" / "three_goods.png", dpi=80, bbox_inches="tight")
 
     pair_mass, pair_facets = groups[2][1], stats["LP menu's exact region"][0]["two-good"][0]
-    rep.finding(f"Refutes 'no bundles of two goods': the LP menu at k = {k} offers all 12 two-good bundles "
-                f"(price offset {t_lp[1]:g} above <a, c>), chosen by {pair_mass:.1%} of types in the continuum, in "
-                f"slabs such as |x3 - 1/2| < {t_lp[2] - t_lp[1]:.4g} with x1, x2 high (slice x3 = 1/2 looks like "
-                "the 2D "
-                "mechanism of §5.2, whose 2D bundles are 3D two-good bundles, as the paper's own remark on slices "
-                f"implies). Re-optimized on the continuous types, the best symmetric menu keeps them (offsets "
-                f"{', '.join(f'{v:.4f}' for v in with_pairs)}) and earns {p_with:.6f}, against {p_without:.6f} for the "
-                f"best menu without them: a gain of {p_with - p_without:.1e} ({(p_with / p_without - 1):.3%}), small "
-                "but of the sign the paper rules out; a softmax RochetNet could easily miss such thin regions.")
     grid_f = {c: n for c, (n, _) in stats["grid points with g = 0"][0].items()}
     lp_region, to_region = stats["LP menu's exact region"], stats["best menu without (truncated octahedron)"]
-    rep.finding(f"The no-trade region is not a 14-facet truncated octahedron: the LP menu's exact region has "
-                f"{sum(n for n, _ in lp_region[0].values())} facets (6 axis squares, 8 three-good hexagons and "
-                f"{pair_facets} thin two-good facets chamfering the hexagon-hexagon edges); the hull of the grid "
-                f"points with g = 0 has {sum(grid_f.values())} ({', '.join(f'{n} {c}' for c, n in grid_f.items())})"
+    lp_f = {c: n for c, (n, _) in lp_region[0].items()}
+    to_f = {c: n for c, (n, _) in to_region[0].items()}
+    f = rep.claims
+    pairs = f.equals("two_good_items", groups[2][0], 12, "the LP menu offers all 12 two-good bundles (the paper: "
+                     "'no bundles of two goods')", offsets=t_lp,
+                     items_by_goods={g: n for g, (n, _, _) in groups.items()})
+    mass = f.at_least("two_good_mass", pair_mass, 0.01, "the two-good bundles are chosen by more than 1 % of the "
+                      "types (exact mass)", mass_by_goods={g: m for g, (_, m, _) in groups.items()},
+                      lp_menu_profit=mp.value, allocations=menu.allocations, prices=menu.prices)
+    gain = f.add("pair_gain", p_with / p_without - 1, "re-optimized on the continuum, the best symmetric menu with "
+                 "two-good items earns more than the best one without (the paper's structure)", p_with > p_without,
+                 profit_with=p_with, profit_without=p_without, offsets_with=with_pairs, offsets_without=without)
+    lp_facets = f.equals("lp_region_facets", sum(lp_f.values()), 26, "the LP menu's exact no-trade region has 26 "
+                         "facets (6 axis, 8 three-good, 12 two-good), not the 14 of a truncated octahedron",
+                         by_class=lp_f, offsets=t_lp)
+    shape = f.equals("lp_region_facet_classes", [lp_f["axis"], lp_f["three-good"], lp_f["other"]], [6, 8, 0],
+                     "its facets include the 6 axis squares and 8 three-good hexagons of the paper and nothing else "
+                     "besides two-good facets")
+    octa = f.equals("pair_free_region_facets", sum(to_f.values()), 14, "the best pair-free menu's region is a "
+                    "14-facet truncated octahedron (6 axis, 8 three-good)", by_class=to_f)
+    f.measure("grid_hull_facets", sum(grid_f.values()), "facets of the hull of the grid points with g = 0",
+              by_class=grid_f, points=int(zero.sum()))
+    vols = [hulls["best menu with two-good items"].volume, hulls["best menu without (truncated octahedron)"].volume]
+    vol = f.add("reoptimized_volumes", vols, "the re-optimized menus' no-trade regions have volume 1/(n+1) = 1/4 "
+                "(within 0.005: the unit mass at c spreads over density n + 1)",
+                all(abs(v - 0.25) <= 0.005 for v in vols), target=0.25, tol=0.005)
+    f.measure("reach_110", [lp_region[1][1], to_region[1][1]], "reach along (1,1,0) per coordinate: LP menu's "
+              "region, best pair-free region")
+    rep.finding(pairs.verdict("Refutes", "Does NOT refute") + f" 'no bundles of two goods': the LP menu at k = {k} "
+                f"offers {groups[2][0]} two-good bundles (price offset {t_lp[1]:g} above <a, c>), chosen by "
+                f"{pair_mass:.1%} of types in the continuum" + mass.verdict("", " (NOT more than 1 %)") +
+                f", in slabs such as |x3 - 1/2| < {t_lp[2] - t_lp[1]:.4g} with x1, x2 high (slice x3 = 1/2 looks "
+                "like the 2D mechanism of §5.2, whose 2D bundles are 3D two-good bundles, as the paper's own remark "
+                "on slices implies). Re-optimized on the continuous types, the best symmetric menu with them (offsets "
+                f"{', '.join(f'{v:.4f}' for v in with_pairs)}) earns {p_with:.6f}, against {p_without:.6f} for the "
+                f"best menu without them: a gain of {p_with - p_without:.1e} ({(p_with / p_without - 1):.3%}), "
+                + gain.verdict("small but of the sign the paper rules out; a softmax RochetNet could easily miss such "
+                               "thin regions.", "so here two-good bundles do NOT pay."))
+    rep.finding("The no-trade region is " + lp_facets.verdict("not", "NOT shown to differ from") + " a 14-facet "
+                f"truncated octahedron: the LP menu's exact region has {sum(lp_f.values())} facets ({lp_f['axis']} "
+                f"axis squares, {lp_f['three-good']} three-good hexagons and {pair_facets} thin two-good facets "
+                f"chamfering the hexagon-hexagon edges, {lp_f['other']} other); the hull of the grid points with g = 0 "
+                f"has {sum(grid_f.values())} ({', '.join(f'{n} {c}' for c, n in grid_f.items())})"
                 + ("" if grid_f["two-good"] else ": at this k the chamfers fall between grid points") +
                 f". Its reach along (1,1,0) is {lp_region[1][1]:.4f} per coordinate, against {to_region[1][1]:.4f} "
-                f"for the truncated octahedron of the best pair-free menu. The re-optimized regions have volumes "
-                f"{hulls['best menu with two-good items'].volume:.4f} and {hulls[list(hulls)[3]].volume:.4f}: "
-                "1/(n+1) = 1/4, as the transport picture says (the unit mass at c spreads over density n + 1). "
-                "The axis squares, the hexagons and the centre "
-                "at c agree with the paper.")
+                f"for the region of the best pair-free menu, which has {sum(to_f.values())} facets"
+                + octa.verdict(" (a truncated octahedron)", " (NOT a truncated octahedron)") + ". The re-optimized "
+                f"regions have volumes {vols[0]:.4f} and {vols[1]:.4f}: "
+                + vol.verdict("1/(n+1) = 1/4", "NOT within 0.005 of 1/(n+1) = 1/4") + ", as the transport picture "
+                "says (the unit mass at c spreads over density n + 1). "
+                + shape.verdict("The axis squares, the hexagons and the centre at c agree with the paper.",
+                                "The facet classes do NOT match the paper's squares and hexagons."))
     rep.save(args.out)
 
 

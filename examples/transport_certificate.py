@@ -58,7 +58,8 @@ def main() -> None:
     args = example_args("transport_certificate", __doc__.splitlines()[0])
     ks_measure, ks_gradient, k_fig = ((8, 16), (8, 16), 16) if args.fast else \
         ((32, 64, 128, 256, 512, 1000), (32, 64, 128, 256), 128)
-    rep = Report("Transport certificate of amm2d at alpha = 0 (the paper's Figure 3)")
+    rep = Report("Transport certificate of amm2d at alpha = 0 (the paper's Figure 3)", example="transport_certificate",
+                 fast=args.fast, ks_measure=ks_measure, ks_gradient=ks_gradient, k_figure=k_fig)
     rep.text("Paper (optimal AMM, §5.2.3): the point mass at c \"can be spread outward (away from c) to uniformly "
              "cover "
              "the octagon-shaped region at the center, at zero cost. In addition to the octagon, there are four "
@@ -75,7 +76,7 @@ def main() -> None:
                          sol.primal.value - EXACT, mp - EXACT))
             if form == "measure":
                 sols[k] = sol
-                regions.append((k, *octagon_stats(sol).values()))
+                regions.append({"k": k, **octagon_stats(sol)})
     rep.text("Values on a ladder of grids (measure form: dual = transport cost of the flow; gradient form: dual = "
              "pair multipliers; both recomputed from the arrays). 'menu - exact' is the exact continuous profit of "
              "the extracted menu minus 2/9 + sqrt2/27 (k <= 256).")
@@ -97,30 +98,70 @@ def main() -> None:
              "diagonal); 'agree' is the share of grid points classified alike, 'in u = 0' the share of the region "
              "where the primal's u vanishes:")
     rep.table(["k", "points", "area", "reach axis", "reach diagonal", "agree", "outside by > h", "missing by > h",
-               "in u = 0"], regions)
+               "in u = 0"], [tuple(r.values()) for r in regions])
     split = diagonal_split(sol, no_trade_region(sol.dual, sol.grid))
     rep.text(f"Partition by origin (the face, or c, that sent most of the mass cancelling each point): {split:.1%} of "
              "the points outside the no-trade region and off the diagonals are served by their nearest face.")
 
     last = max((r for r in rows if r[0] == "measure"), key=lambda r: r[1])
     grad = max((r for r in rows if r[0] == "gradient"), key=lambda r: r[1])
+    same = next(r for r in rows if r[0] == "measure" and r[1] == grad[1])
     reg = regions[-1]
-    rep.finding(f"Confirms strong duality on the grid and the paper's value: the measure form's primal and transport "
-                f"cost agree to {max(abs(r[6]) for r in rows if r[0] == 'measure'):.1e} at every k, and at "
-                f"k = {last[1]} "
-                f"the value {last[4]:.10f} is {last[7]:+.1e} from 2/9 + sqrt2/27 ({last[2]:.1f} s); the gradient "
-                f"form at k = {grad[1]} is still {grad[7]:+.1e} from it (the measure form at that k: "
-                f"{next(r[7] for r in rows if r[0] == 'measure' and r[1] == grad[1]):+.1e}), so on equal grids the "
-                "measure form is the accurate one.")
-    rep.finding(f"Confirms the octagon: at k = {reg[0]} the dual's no-trade region has area {reg[2]:.4f} (1/3 exact: "
-                f"the unit point mass spread over density 3), reaches {reg[3]:.4f} along an axis (1/3) and "
-                f"{reg[4]:.4f} along the diagonal ({L1 / 2:.4f}), agrees with the exact octagon at {reg[5]:.2%} of the "
-                f"points and lies {reg[8]:.0%} inside the primal's zero set. The rest of the partition differs from "
-                "the "
-                f"paper's: {split:.0%} of the other points are fed by their nearest face, so each face feeds a "
-                "trapezoid and each corner is split along its diagonal, whereas the paper describes rectangles fed "
-                "by one edge and corner pentagons whose two edges feed a rectangle and a triangle. Same cost, "
-                "different plan: the l1 transport plan is not unique, so the paper's partition need not be the LP's.")
+    h = 1 / reg["k"]
+    f = rep.claims
+    gap = f.at_most("measure_gap_max", max(abs(r[6]) for r in rows if r[0] == "measure"), 1e-9, "the measure form's "
+                    "primal and transport cost agree to 1e-9 (solver tolerance) at every k",
+                    per_k={r[1]: r[6] for r in rows if r[0] == "measure"})
+    f.measure("ladder", [dict(zip(("form", "k", "seconds", "status", "primal", "dual", "gap"), r[:7])) for r in rows],
+              "primal and dual values of both forms on the ladder of grids", exact=EXACT)
+    val = f.within("measure_value", last[4], EXACT, 1 / last[1], "at the largest k the measure form's value is within "
+                   "h = 1/k of 2/9 + sqrt2/27 (first-order convergence)", k=last[1])
+    acc = f.add("measure_more_accurate", [abs(same[7]), abs(grad[7])], "on the same grid the measure form's value is "
+                "closer to 2/9 + sqrt2/27 than the gradient form's", abs(same[7]) < abs(grad[7]), k=grad[1])
+    pm = f.within("mu_point_mass", float(d.measure.point.sum()), 1.0, 1e-9, "mu has unit point mass at c", k=k_fig)
+    bm = f.within("mu_boundary_mass", float(d.measure.boundary.sum()), 2.0, 1e-9, "mu has boundary mass 2 "
+                  "(density 1/2 on each edge)", k=k_fig)
+    im = f.within("mu_interior_mass", float(d.measure.interior.sum()), -3.0, 1e-9, "mu has interior mass -3 "
+                  "(density -3)", k=k_fig)
+    perimeter = 4 * 2 * (L1 - AXIS) + 4 * np.sqrt(2) * (2 * AXIS - L1)  # axis edges + diagonal edges of the octagon
+    area = f.within("octagon_area", reg["area"], 1 / 3, perimeter * h / 2, "at the largest k the dual's no-trade "
+                    "region has area 1/3 within half a grid cell along its boundary (perimeter x h/2)", k=reg["k"], h=h,
+                    perimeter=perimeter, per_k={r["k"]: r["area"] for r in regions})
+    ax = f.within("octagon_reach_axis", reg["reach axis"], AXIS, h, "it reaches 1/3 along an axis (within h)", h=h)
+    dg = f.within("octagon_reach_diagonal", reg["reach diagonal"], L1 / 2, h, "it reaches (4 - sqrt2)/12 per "
+                  "coordinate along the diagonal (within h)", h=h)
+    f.measure("octagon_agree", reg["agree"], "share of grid points classified alike by the region and the exact "
+              "octagon", outside_by_more_than_h=reg["outside by > h"], missing_by_more_than_h=reg["missing by > h"])
+    inside = f.at_least("region_in_zero_set", reg["in u = 0"], 1.0, "the whole region lies in the primal's zero set "
+                        "u = 0")
+    part = f.at_least("partition_nearest_face", split, 0.95, "at least 95 % of the points outside the region and off "
+                      "the diagonals are fed by their nearest face (trapezoids, not the paper's rectangles and "
+                      "pentagons)", k=k_fig)
+    rep.finding(("Confirms" if gap.holds and val.holds else "Does NOT confirm") + " strong duality on the grid and "
+                f"the paper's value: the measure form's primal and transport cost agree to {gap.value:.1e} at every "
+                f"k" + gap.verdict("", " (MORE than 1e-9)") + f", and at k = {last[1]} the value {last[4]:.10f} is "
+                f"{last[7]:+.1e} from 2/9 + sqrt2/27 ({last[2]:.1f} s), " + val.verdict("within", "NOT within")
+                + f" h = 1/k; the gradient form at k = {grad[1]} is {grad[7]:+.1e} from it (the measure form at "
+                f"that k: {same[7]:+.1e}), so on equal grids " + acc.verdict("the measure form is the accurate one.",
+                                                                             "the measure form is NOT the more "
+                                                                             "accurate one.")
+                + f" mu's masses (point {pm.value:g}, boundary {bm.value:.6f}, interior {im.value:.6f}) "
+                + ("match" if pm.holds and bm.holds and im.holds else "do NOT match") + " DESIGN's 1, 2 and -3.")
+    rep.finding(("Confirms" if area.holds and ax.holds and dg.holds else "Does NOT confirm") + " the octagon: at "
+                f"k = {reg['k']} the dual's no-trade region has area {reg['area']:.4f} (1/3 exact: the unit point "
+                f"mass spread over density 3; tolerance perimeter x h/2 = {perimeter * h / 2:.1e}"
+                + area.verdict("", ", EXCEEDED") + f"), reaches {reg['reach axis']:.4f} along an axis (1/3) and "
+                f"{reg['reach diagonal']:.4f} along the diagonal ({L1 / 2:.4f})"
+                + ("" if ax.holds and dg.holds else " (NOT within h)") + f", agrees with the exact octagon at "
+                f"{reg['agree']:.2%} of the points and lies {reg['in u = 0']:.0%} inside the primal's zero set"
+                + inside.verdict("", " (NOT entirely)") + ". " + part.verdict(
+                    f"The rest of the partition differs from the paper's: {split:.0%} of the other points are fed by "
+                    "their nearest face, so each face feeds a trapezoid and each corner is split along its diagonal, "
+                    "whereas the paper describes rectangles fed by one edge and corner pentagons whose two edges feed "
+                    "a rectangle and a triangle. Same cost, different plan: the l1 transport plan is not unique, so "
+                    "the paper's partition need not be the LP's.",
+                    f"Only {split:.0%} of the other points are fed by their nearest face, so this run does NOT show "
+                    "the trapezoid partition; compare the figure with the paper's rectangles and pentagons."))
     rep.save(args.out)
 
 
