@@ -47,7 +47,7 @@ def markets(fast: bool) -> list[tuple[str, dict, tuple[str, ...], int]]:
     """(label, setting keywords, mechanisms, transformer steps) per market."""
     no_net = tuple(m for m in MECHANISMS if m not in ("lp", "neural"))
     return [(f"2x2, U[0,1] on {5 if fast else 7} values", dict(buyers=2, sellers=2, grid=5 if fast else 7),
-             ("all",), 3 if fast else 200),  # all: broker_dsic comes back as skipped (needs continuous laws)
+             ("all", "neural"), 3 if fast else 200),  # all: broker_dsic skipped (needs continuous laws); neural named
             ("3x3, U[0,1] (paper's small)", dict(buyers=3, sellers=3), MECHANISMS[1:], 2 if fast else 150),
             ("10x8, U[0,1] (paper's default)", dict(buyers=10, sellers=8), no_net, 0),
             ("20x20, U[0,1] (paper's large)", dict(buyers=20, sellers=20), no_net, 0)]

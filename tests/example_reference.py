@@ -3,7 +3,7 @@
 Nothing here calls the code under test (solvers, grids, neural, examples):
 the expected values of tests/test_examples.py and tests/test_examples_full.py
 come from these derivations and from the test-side closed forms of
-tests/test_menu_profit.py (half-spread, 1D optimum, Table 2 prices).
+tests/reference.py (half-spread, 1D optimum, Table 2 prices).
 
 - 1D spread (DESIGN §1.4): a trader of type x ~ U[0, 1] buys at 1/2 + s_a if
   x > 1/2 + s_a, the market maker's cost is phi(x) = 1/2 + alpha (x - 1/2), so
@@ -11,7 +11,7 @@ tests/test_menu_profit.py (half-spread, 1D optimum, Table 2 prices).
   = s_a/2 - s_a^2 - alpha (1/4 - s_a^2)/2, likewise the bid side. The sum is
   maximal at s = 1/(2 (2 - alpha)) with value (1 - alpha)^2 / (4 (2 - alpha)),
   and a quote error d on one side costs exactly (2 - alpha) d^2 / 2.
-- Table 2 (DESIGN §1.4, lam = 1 - alpha): its prices (tests/test_menu_profit.py),
+- Table 2 (DESIGN §1.4, lam = 1 - alpha): its prices (tests/reference.py),
   evaluated by the exact polytope integration below.
 - The octagon |o_i| <= 1/3, |o_1| + |o_2| <= (4 - sqrt2)/6 (o = x - c): the
   square of side 2/3 minus four corner triangles with legs sqrt2/6, area
@@ -38,9 +38,9 @@ import numpy as np
 from scipy import integrate, optimize, spatial, stats
 
 # test-side closed forms of DESIGN §1.4: half-spread, 1D optimum, the paper's Table 2 prices
-from test_menu_profit import profit_1d as spread_profit_1d  # noqa: F401 (re-exported)
-from test_menu_profit import spread as half_spread  # noqa: F401
-from test_menu_profit import table2_menu as table2
+from reference import spread_half_width as half_spread  # noqa: F401 (re-exported)
+from reference import spread_profit_1d  # noqa: F401
+from reference import table2_menu as table2
 
 SQRT2 = math.sqrt(2.0)
 AMM2D_ALPHA0 = 2 / 9 + SQRT2 / 27  # DESIGN §1.4, Table 2 at alpha = 0
