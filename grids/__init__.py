@@ -4,11 +4,11 @@ from grids.auction import AUCTION_REGISTRY, AuctionSetting, ValueLaw, make_aucti
 from grids.distributions import Distribution, ProductDistribution, SampleDistribution, parse_distribution
 from grids.errors import InvalidInput
 from grids.grid import QUADRATURE_RULES, Grid, make_grid
-from grids.settings import AMM, MONOPOLIST, REGISTRY, Market, Setting, make_setting
+from grids.settings import AMM, MONOPOLIST, REGISTRY, Market, Setting, make_setting, one_good_setting
 
 __all__ = [
     "AUCTION_REGISTRY", "AuctionSetting", "ValueLaw", "make_auction_setting", "parse_value_law",
     "AMM", "MONOPOLIST", "QUADRATURE_RULES", "REGISTRY", "Distribution", "Grid", "InvalidInput",
     "Market", "ProductDistribution", "SampleDistribution", "Setting", "make_grid", "make_setting",
-    "parse_distribution",
+    "one_good_setting", "parse_distribution",
 ]

@@ -83,6 +83,12 @@ REGISTRY: dict[str, SettingSpec] = {
 }
 
 
+def one_good_setting(name: str) -> str:
+    """The registered one-good setting with the same market as ``name`` (the separate-selling baseline)."""
+    spec = REGISTRY[name]
+    return next(other for other, o in REGISTRY.items() if o.n == 1 and o.market == spec.market)
+
+
 def _belief_tuple(belief: Sequence[float] | str | None, spec: SettingSpec, name: str) -> tuple[float, ...]:
     if belief is None:
         default = 0.5 if spec.market.fixed_belief is None else spec.market.fixed_belief

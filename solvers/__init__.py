@@ -10,7 +10,7 @@ from solvers.api import solve
 from solvers.menu import Menu, MenuItem
 from solvers.solution import Dual, Primal, Solution
 from solvers.status import InaccurateSolutionWarning, SolverFailure
-from solvers.sweep_run import SweepResult, sweep
+from solvers.sweeps.run import SweepResult, sweep
 
 __all__ = ["Dual", "InaccurateSolutionWarning", "Menu", "MenuItem", "Primal", "Solution", "SolverFailure",
            "SweepResult", "solve", "sweep"]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 import time
 from typing import Any
 
-from grids import Grid, Setting, make_grid, make_setting
+from grids import QUADRATURE_RULES, Grid, Setting, make_grid, make_setting
 from grids.errors import InvalidInput
 from grids.measure import require_density
 from solvers import arguments as arg
@@ -31,9 +32,7 @@ def _resolve(setting: str | Setting, grid: int | Grid, quadrature: str, params: 
     return s, g
 
 
-def validate(
-    setting: str | Setting,
-    grid: int | Grid = 64,
+def check_options(
     *,
     solver: str = "highs",
     quadrature: str = "cell",
@@ -49,17 +48,17 @@ def validate(
     warm_start: "str | WarmStart" = "none",
     fold: bool | None = None,
     transport: str = "auto",
-    **params: Any,
-) -> tuple[Setting, Grid]:
-    """Check every argument of :func:`solve` and resolve the setting and grid; no LP work.
+    **unknown: Any,
+) -> None:
+    """Check the options of :func:`solve` that need no setting or grid; raise InvalidInput for the first bad one.
 
-    Returns the resolved ``(Setting, Grid)``; raises :class:`grids.InvalidInput`
-    with one sentence for the first bad argument. :func:`solve` calls it
-    first; a caller that runs several solves (``--form both``) calls it for
-    each before starting any.
+    Used by :func:`validate` and by a sweep for every instance before any work.
     """
+    if unknown:
+        raise InvalidInput(f"unknown option {sorted(unknown)[0]!r}; known: {', '.join(SOLVE_OPTIONS)}")
     require_backend(solver)
     arg.choice("form", form, FORMS)
+    arg.choice("quadrature rule", quadrature, QUADRATURE_RULES)
     arg.choice("transport source", transport, TRANSPORT_SOURCES)
     for name, value in (("pair_tol", pair_tol), ("gap_tol", gap_tol), ("feasibility_tol", feasibility_tol)):
         arg.positive(name, value)
@@ -71,11 +70,29 @@ def validate(
     arg.flag("fold", fold)
     if not isinstance(warm_start, WarmStart):
         arg.choice("warm start", warm_start, WARM_STARTS)
-    s, g = _resolve(setting, grid, quadrature, params)
-    if form == "measure":
+    if form == "measure" and not (isinstance(warm_start, str) and warm_start == "none"):
+        raise InvalidInput("a warm start applies to the gradient form only")
+
+
+SOLVE_OPTIONS = tuple(name for name in inspect.signature(check_options).parameters if name != "unknown")
+
+
+def validate(setting: str | Setting, grid: int | Grid = 64, **kwargs: Any) -> tuple[Setting, Grid]:
+    """Check every argument of :func:`solve` and resolve the setting and grid; no LP work.
+
+    ``kwargs`` are :func:`solve`'s options (:func:`check_options`) and the
+    setting's parameters (``alpha``, ``belief``, ``dist``). Returns the
+    resolved ``(Setting, Grid)``; raises :class:`grids.InvalidInput` with one
+    sentence for the first bad argument. :func:`solve` calls it first; a
+    caller that runs several solves (``--form both``) calls it for each
+    before starting any.
+    """
+    options = {name: kwargs.pop(name) for name in SOLVE_OPTIONS if name in kwargs}
+    check_options(**options)
+    s, g = _resolve(setting, grid, options.get("quadrature", "cell"), kwargs)
+    if options.get("form", "gradient") == "measure":
         require_density(s)
-        if not (isinstance(warm_start, str) and warm_start == "none"):
-            raise InvalidInput("a warm start applies to the gradient form only")
+    warm_start = options.get("warm_start", "none")
     if isinstance(warm_start, str):
         require_warm_start(warm_start, g)
     return s, g

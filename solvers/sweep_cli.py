@@ -32,7 +32,7 @@ def add_sweep_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _instances(args: argparse.Namespace) -> tuple[list, dict[str, list[Any]]]:
-    from solvers.sweep_spec import load_sweep_file, parse_sweep_terms, product
+    from solvers.sweeps.spec import load_sweep_file, parse_sweep_terms, product
 
     base: dict[str, Any] = {"setting": args.setting, "grid": args.grid, "alpha": args.alpha,
                             "belief": args.belief, "dist": args.dist, "solver": args.solver, "form": args.form,
@@ -68,7 +68,8 @@ def _table(records: list[dict[str, Any]], axes: list[str]) -> str:
 def run(args: argparse.Namespace, out: TextIO) -> int:
     """Run the sweep and write its table or JSON summary to ``out`` (see :func:`solvers.cli.main`)."""
     from solvers.cli import fail
-    from solvers.sweep_run import execute, validate
+    from solvers.sweeps.checks import validate
+    from solvers.sweeps.run import execute
 
     try:
         instances, axes = _instances(args)

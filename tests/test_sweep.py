@@ -1,4 +1,4 @@
-"""Sweeps (solvers.sweep_*): specs, the store, the three executors, resume after a kill, failures."""
+"""Sweeps (solvers/sweeps/): specs, the store, the three executors, resume after a kill, failures."""
 
 from __future__ import annotations
 
@@ -22,8 +22,10 @@ import pytest
 from grids import InvalidInput, make_setting
 from solvers import solve, sweep
 from solvers.known_values import known_optimum, spread_profit_1d
-from solvers.sweep_run import CONNECT_TIMEOUT_S, LOST, STOP_AFTER_ENV, STOP_AFTER_EXIT, TIME_FIELDS, validate
-from solvers.sweep_spec import Instance, load_sweep_file, parse_sweep_terms, parse_values, product
+from solvers.sweeps.checks import STOP_AFTER_ENV, STOP_AFTER_EXIT, validate
+from solvers.sweeps.executors import CONNECT_TIMEOUT_S
+from solvers.sweeps.run import LOST, TIME_FIELDS
+from solvers.sweeps.spec import Instance, load_sweep_file, parse_sweep_terms, parse_values, product
 
 REPO = Path(__file__).resolve().parents[1]
 # A bound, not an expectation: each CLI run below takes seconds; a hang fails the test instead of stalling the suite.
@@ -100,7 +102,7 @@ def test_instance_keys_are_stable() -> None:
     assert a.key("1") == b.key("1")                                # equal instances, equal keys
     assert a.key("1") != a.key("2")                                # the code version is part of the key
     assert a.key("1") != Instance("amm2d", 16, solver="scs", params=a.params).key("1")
-    out = subprocess.run([sys.executable, "-c", "from solvers.sweep_spec import Instance;"
+    out = subprocess.run([sys.executable, "-c", "from solvers.sweeps.spec import Instance;"
                           "print(Instance('amm2d', 16, params=(('alpha', 0.3), ('belief', '0.5,0.5'))).key('1'))"],
                          capture_output=True, text=True, check=True, env=_env(), timeout=RUN_TIMEOUT_S)
     assert out.stdout.strip() == a.key("1")                        # no per-process hash salt
@@ -227,13 +229,13 @@ def test_library_refuses_bad_arguments_before_any_file(tmp_path: Path) -> None:
         ({"store": a_file / "s.sqlite"}, "is not a folder"),
         ({"store": tmp_path}, "is a folder"),
         ({"store": not_db}, "not an SQLite file"),
-        ({"pair_tol": -1.0}, "pair_tol = -1.0 must be a finite number > 0"),
+        ({"pair_tol": -1.0}, "pair_tol must be a positive number, got -1.0"),
         ({"gap_tol": float("nan")}, "gap_tol"),
         ({"max_rounds": 0}, "max_rounds"),
         ({"threads": 1.5}, "threads"),
-        ({"warm_start": "hot"}, "warm_start"),
+        ({"warm_start": "hot"}, "unknown warm start 'hot'"),
         ({"fold": "yes"}, "fold"),
-        ({"colour": 3}, "unknown parameter 'colour'"),
+        ({"colour": 3}, "unknown option 'colour'"),
         ({"alpha": 1.5}, "outside"),
         ({"belief": "2,2"}, "belief"),
         ({"dist": "cauchy"}, "cauchy"),
@@ -261,7 +263,7 @@ def test_library_refuses_bad_arguments_before_any_file(tmp_path: Path) -> None:
 
 
 def test_validate_refuses_bad_out_and_export(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The CLI's --out, --export and stop-hook checks live in solvers.sweep_run.validate; it writes nothing."""
+    """The CLI's --out, --export and stop-hook checks live in solvers.sweeps.checks.validate; it writes nothing."""
     instances = product({"setting": "amm2d", "grid": 8}, {})
     a_file = tmp_path / "a.txt"
     a_file.write_text("x")

@@ -158,3 +158,17 @@ def load_sweep_file(path: Path) -> tuple[dict[str, Any], dict[str, list[Any]]]:
         else:
             axes[name] = parse_values(name, str(spec))
     return data, axes
+
+
+SETTING_PARAMS = ("alpha", "belief", "dist")   # keyword arguments of grids.make_setting
+
+
+def setting_params(inst: Instance) -> dict[str, Any]:
+    """The instance's :func:`grids.make_setting` arguments (alpha, belief, dist), without solver options."""
+    return {k: v for k, v in inst.params if k in SETTING_PARAMS}
+
+
+def solve_options(inst: Instance) -> dict[str, Any]:
+    """The instance's other parameters: options of :func:`solvers.solve` (checked by the front door)."""
+    return {k: v for k, v in inst.params if k not in SETTING_PARAMS}
+
