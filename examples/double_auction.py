@@ -3,7 +3,7 @@
 Unit buyers and sellers with i.i.d. U[0, 1] values and costs. For each market
 (2x2 on a 7-value grid, where the exact BIC LP runs; the paper's small 3x3
 market; its default 10x8 and large 20x20 markets, without the transformer, too
-costly to train on the CPU) ``solvers.auction_compare.compare`` evaluates lp, broker,
+costly to train on the CPU) ``solvers.auction.compare.compare`` evaluates lp, broker,
 broker_dsic, trm, mcafee, random, first_best and neural with common random
 numbers. The figure shows revenue (error bars: 2 standard errors; crosses: the
 paper's Table 1 profits) and each mechanism's measured IC violation, the
@@ -30,8 +30,8 @@ from common import EXAMPLES, Report, example_args  # noqa: E402
 
 from grids import make_auction_setting  # noqa: E402
 from neural import AuctionNetConfig  # noqa: E402
-from solvers.auction_broker import optimal_broker  # noqa: E402
-from solvers.auction_compare import MECHANISMS, AuctionComparison, compare  # noqa: E402
+from solvers.auction.broker import optimal_broker  # noqa: E402
+from solvers.auction.compare import MECHANISMS, AuctionComparison, compare  # noqa: E402
 
 SEED = 0
 # the paper's Table 1 profits (m, n) -> mechanism -> profit (its "RM" is random, "Our Model" the transformer)

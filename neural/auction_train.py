@@ -315,9 +315,9 @@ def _relaxed_regret(cfg, setting, mech, bids, asks, side, units, money, rng):
 
 
 def evaluate_auction_net(setting: AuctionSetting, result: AuctionNetResult, samples: int = 100_000, seed: int = 0):
-    """Monte Carlo revenue under truthful reports: a ``solvers.auction_broker.Estimate``
+    """Monte Carlo revenue under truthful reports: a ``solvers.auction.broker.Estimate``
     (revenue mean, its standard error, expected units traded), payments in float64."""
-    from solvers.auction_broker import Estimate
+    from solvers.auction.broker import Estimate
 
     rng = np.random.default_rng(seed)
     bids = setting.values.sample(rng, (samples, setting.buyers))

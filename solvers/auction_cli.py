@@ -15,7 +15,7 @@ from typing import TextIO
 from grids.auction import AUCTION_REGISTRY, LAW_FORMS, make_auction_setting
 from grids.errors import InvalidInput
 from solvers.arguments import out_folder
-from solvers.auction_compare import MECHANISMS, AuctionComparison, compare
+from solvers.auction.compare import MECHANISMS, AuctionComparison, compare
 from solvers.status import FAILED
 
 
@@ -114,7 +114,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         return fail("bad input", str(err), 2)
     summary = result.to_dict()
     if args.out is not None:
-        from solvers.auction_plot import plot_comparison
+        from solvers.auction.plot import plot_comparison
         from solvers.plotting import save_figure
         from solvers.report import staged_folder
 

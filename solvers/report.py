@@ -13,6 +13,19 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 
+def json_ready(obj: Any) -> Any:
+    """``obj`` as strict JSON values: arrays and tuples as lists, numpy scalars as Python ones, NaN and inf as None."""
+    if isinstance(obj, np.ndarray):
+        return json_ready(obj.tolist())
+    if isinstance(obj, dict):
+        return {k: json_ready(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_ready(v) for v in obj]
+    if isinstance(obj, (float, np.floating)):
+        return float(obj) if np.isfinite(obj) else None
+    return obj.item() if isinstance(obj, np.generic) else obj
+
+
 if TYPE_CHECKING:
     from solvers.solution import Solution
 

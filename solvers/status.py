@@ -10,6 +10,13 @@ TIME_LIMIT = "time_limit"
 ROUND_LIMIT = "round_limit"  # cut rounds ran out with pair rows still violated
 SOLVER_ERROR = "solver_error"
 
+# rows and records that are not an LP's own status
+OK = "ok"              # a mechanism evaluated without an LP (broker, rules, transformer, first best)
+SKIPPED = "skipped"    # a mechanism that cannot run on the setting, or runs only when named
+INVALID = "invalid"    # a sweep instance refused as bad input (grids.InvalidInput)
+ERROR = "error"        # a sweep instance that raised anything else
+LOST = "lost"          # a sweep instance whose worker died; the next run solves it again
+
 SOLVED = (OPTIMAL, INACCURATE)
 FAILED = (INFEASIBLE, UNBOUNDED, TIME_LIMIT, ROUND_LIMIT, SOLVER_ERROR)
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
 from typing import Any, TextIO
 
 from grids import InvalidInput
+from solvers.report import json_ready
 
 TABLE_FIELDS = ("status", "primal", "gap", "menu_profit", "menu_size", "bundling_gain", "total_s")
 
@@ -93,27 +93,16 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         from solvers.report import staged_folder
 
         with staged_folder(args.out) as tmp:
-            (tmp / "summary.json").write_text(json.dumps(_finite(summary), indent=2) + "\n")
+            (tmp / "summary.json").write_text(json.dumps(json_ready(summary), indent=2) + "\n")
             if args.export == "csv":
                 result.to_csv(tmp / "results.csv")
             else:
                 result.to_parquet(tmp / "results.parquet")
             result.plot(tmp / "sweep.png")
     if args.json:
-        out.write(json.dumps(_finite(summary)) + "\n")
+        out.write(json.dumps(json_ready(summary)) + "\n")
     else:
         out.write(_table(records, list(axes)) + "\n")
         out.write(f"\n{len(records)} instances: {result.solved_now} solved now, {result.from_store} from the store "
                   f"({store}), {summary['failed']} failed; {result.wall_s:.1f} s on {args.executor}\n")
     return 0
-
-
-def _finite(obj: Any) -> Any:
-    """JSON without NaN: non-finite floats become null."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
-    return obj

@@ -15,11 +15,11 @@ from scipy.optimize import linprog
 
 from grids import InvalidInput
 from grids.auction import make_auction_setting, parse_value_law
-from solvers.auction_broker import broker_interim, broker_outcome, first_best, optimal_broker
-from solvers.auction_eval import draw_profiles, evaluate_rule, expost_regret
-from solvers.auction_matching import greedy_trades, profile_chunks
-from solvers.auction_mechanisms import RULES, broker_dsic, mcafee, not_applicable, random_matching, trade_reduction
-from solvers.virtual_values import BUYER, SELLER, virtual_values
+from solvers.auction.broker import broker_interim, broker_outcome, first_best, optimal_broker
+from solvers.auction.evaluate import draw_profiles, evaluate_rule, expost_regret
+from solvers.auction.matching import greedy_trades, profile_chunks
+from solvers.auction.mechanisms import RULES, broker_dsic, mcafee, not_applicable, random_matching, trade_reduction
+from solvers.auction.virtual_values import BUYER, SELLER, virtual_values
 
 # Gauss-Legendre with 160 nodes integrates the polynomial integrands of uniform laws
 # exactly; what remains is float64 round-off over ~25,600 terms (~1e-15 relative).

@@ -10,7 +10,7 @@ import pytest
 
 from grids import InvalidInput
 from grids.auction import make_auction_setting
-from solvers.auction_compare import compare
+from solvers.auction.compare import compare
 from solvers.cli import main
 
 Z_SE = 4.0  # Monte Carlo comparisons: 4 standard errors

@@ -9,10 +9,12 @@ import pytest
 
 from grids.auction import make_auction_setting
 from grids.errors import InvalidInput
-from solvers.auction_broker import broker_outcome, optimal_broker, side_virtual_values
-from solvers.auction_interim import MultisetPricer, ProfilePricer, solve_interim
-from solvers.auction_lp import interim_block, lagrangian_bound, solve_auction_lp
-from solvers.auction_matching import greedy_trades, profile_chunks
+from solvers.auction.broker import broker_outcome, optimal_broker, side_virtual_values
+from solvers.auction.interim import solve_interim
+from solvers.auction.pricing import MultisetPricer, ProfilePricer
+from solvers.auction.block import interim_block, lagrangian_bound
+from solvers.auction.lp import solve_auction_lp
+from solvers.auction.matching import greedy_trades, profile_chunks
 from solvers.status import OPTIMAL, TIME_LIMIT, SolverFailure
 
 # Values: HiGHS runs with primal and dual feasibility tolerances 1e-10 on rows whose coefficients are

@@ -29,7 +29,7 @@ from neural.auction_train import (
     regret_search,
     train_auction_net,
 )
-from solvers.auction_matching import greedy_trades
+from solvers.auction.matching import greedy_trades
 
 # A tiny net and short schedule: a few seconds per training on one CPU thread.
 TINY = AuctionNetConfig(d_model=16, heads=2, layers=1, ff=32, steps=40, batch_size=32, candidates=3,

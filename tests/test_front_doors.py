@@ -16,8 +16,8 @@ import solvers.api
 from grids import InvalidInput
 from grids.auction import make_auction_setting
 from solvers import solve
-from solvers.auction_compare import compare
-from solvers.auction_lp import solve_auction_lp
+from solvers.auction.compare import compare
+from solvers.auction.lp import solve_auction_lp
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ SCRIPT = textwrap.dedent("""
     import ctypes, os, sys
     from solvers import backends
     from solvers.backends.highs import HighsBackend
-    import solvers.auction_compare as compare
+    import solvers.auction.compare as compare
 
     def noise():
         os.write(1, b"os.write to fd 1\\n")

@@ -24,7 +24,8 @@ from solvers import solve, sweep
 from solvers.known_values import known_optimum, spread_profit_1d
 from solvers.sweeps.checks import STOP_AFTER_ENV, STOP_AFTER_EXIT, validate
 from solvers.sweeps.executors import CONNECT_TIMEOUT_S
-from solvers.sweeps.run import LOST, TIME_FIELDS
+from solvers.status import LOST
+from solvers.sweeps.run import TIME_FIELDS
 from solvers.sweeps.spec import Instance, load_sweep_file, parse_sweep_terms, parse_values, product
 
 REPO = Path(__file__).resolve().parents[1]

@@ -131,3 +131,41 @@ class HighsBackend:
             status, message, np.asarray(sol.col_value, dtype=np.float64), row_dual,
             float(info.objective_function_value), int(info.simplex_iteration_count),
         )
+
+
+def run_highs(h: highspy.Highs, what: str, retry_cold: bool = False) -> tuple[np.ndarray, np.ndarray, int]:
+    """Run; (col_value, row_dual, iterations) or :class:`SolverFailure` with the status.
+
+    ``retry_cold``: after a status other than optimal, time or iteration limit
+    (HiGHS's "Unknown" after many warm re-solves), clear the basis and run once more.
+    """
+    h.run()
+    status, words = model_status(h)
+    if retry_cold and status == st.SOLVER_ERROR:
+        h.clearSolver()
+        h.run()
+        status, words = model_status(h)
+    info = h.getInfo()
+    its = int(info.simplex_iteration_count) + int(info.ipm_iteration_count) + int(info.crossover_iteration_count)
+    if status != st.OPTIMAL:
+        raise st.SolverFailure(status, f"{what}: HiGHS says {words}")
+    sol = h.getSolution()
+    return np.asarray(sol.col_value, dtype=np.float64), np.asarray(sol.row_dual, dtype=np.float64), its
+
+
+def pass_lp(h: highspy.Highs, cost: np.ndarray, lower: np.ndarray, upper: np.ndarray, a: sparse.spmatrix,
+            row_lower: np.ndarray, row_upper: np.ndarray) -> None:
+    """Load max cost @ x, lower <= x <= upper, row_lower <= a x <= row_upper (column-wise)."""
+    a = sparse.csc_matrix(a)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = a.shape[1], a.shape[0]
+    lp.sense_ = highspy.ObjSense.kMaximize
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, lower, upper
+    lp.row_lower_ = row_lower
+    lp.row_upper_ = np.where(np.isinf(row_upper), highspy.kHighsInf, row_upper)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = a.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = a.indices.astype(np.int32)
+    lp.a_matrix_.value_ = a.data.astype(np.float64)
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = a.shape[1], a.shape[0]
+    h.passModel(lp)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from grids import InvalidInput
 from solvers.arguments import out_folder
-from solvers.sweeps.executors import CONNECT_TIMEOUT_S, check_scheduler, dask_address, dask_client, local_workers
+from solvers.sweeps.executors import check_scheduler, dask_address, dask_client, local_workers
 from solvers.sweeps.spec import Instance, setting_params, solve_options
 
 EXPORTS = ("csv", "parquet")
@@ -39,7 +39,7 @@ def validate(instances: list[Instance], executor: str, *, store: Path | str | No
     Checks, in this order: the instances (setting, solver, form, quadrature,
     grid size, parameter names and values: every distinct setting is built
     once, every solver option tested), the executor (a Dask scheduler must
-    accept a TCP connection within :data:`CONNECT_TIMEOUT_S`), the output
+    accept a TCP connection within :data:`solvers.sweeps.executors.CONNECT_TIMEOUT_S`), the output
     folder ``out``, the store (``store``, else ``OUT/sweep.sqlite``, else
     ``./sweep.sqlite``) and the ``export`` format (parquet needs pandas and
     pyarrow). Nothing is written. What depends on the grid (a belief that is

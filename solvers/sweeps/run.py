@@ -39,6 +39,7 @@ from typing import Any, Iterator
 
 from grids import InvalidInput
 from solvers import arguments as arg
+from solvers import status as st
 from solvers.sweeps.checks import STOP_AFTER_EXIT, stop_after_from_env, validate
 from solvers.sweeps.executors import open_executor
 from solvers.sweeps.spec import Instance, code_version, setting_params
@@ -49,7 +50,6 @@ BASELINE_MIN_CELLS = 2048  # 1D grid of the separate-selling baseline (1D LPs ta
 TIME_FIELDS = ("solve_s", "menu_s", "baseline_s", "total_s", "worker")
 WORKER_WAIT_S = 120.0      # default worker_wait: a Dask sweep with no worker this long stores the rest as lost
 POLL_S = 1.0               # with nothing finished, how often the loop asks whether a Dask worker is left
-LOST = "lost"              # status of an instance whose worker died; the next run solves it again
 
 
 def separate_selling(inst: Instance) -> float | None:
@@ -105,11 +105,11 @@ def run_instance(key: str, inst: Instance) -> dict[str, Any]:
         rec["bundling_gain"] = None if not separate else mp.value / separate - 1.0
         rec["baseline_s"] = time.perf_counter() - t2
     except InvalidInput as err:
-        rec.update(status="invalid", message=str(err))
+        rec.update(status=st.INVALID, message=str(err))
     except SolverFailure as err:
         rec.update(status=err.status, message=str(err))
     except Exception as err:  # noqa: BLE001 - recorded; the other instances go on
-        rec.update(status="error", message=f"{type(err).__name__}: {err}")
+        rec.update(status=st.ERROR, message=f"{type(err).__name__}: {err}")
     rec["total_s"] = time.perf_counter() - t0
     return rec
 
@@ -192,7 +192,7 @@ def execute(instances: list[Instance], store_path: Path | str, executor: str = "
     keys = [inst.key(version) for inst in instances]
     stop_after = stop_after_from_env()
     with open_executor(executor) as pool, ResultStore(store_path) as store:
-        done = store.keys(exclude_status=(LOST,))
+        done = store.keys(exclude_status=(st.LOST,))
         todo = [(key, inst) for key, inst in dict(zip(keys, instances)).items() if key not in done]
         from_store = len(set(keys) & done)
         log.info("sweep: %d instances, %d in the store, %d to solve on %s", len(set(keys)), from_store,
@@ -238,7 +238,7 @@ def execute(instances: list[Instance], store_path: Path | str, executor: str = "
 
 
 def _lost(key: str, inst: Instance, message: str) -> dict[str, Any]:
-    return {"key": key, **inst.as_dict(), "status": LOST, "message": message}
+    return {"key": key, **inst.as_dict(), "status": st.LOST, "message": message}
 
 
 def _store_lost(store: ResultStore, futures: dict, queue: Iterator, message: str) -> None:

@@ -48,9 +48,9 @@ def run_one(kind: str, m: int, n: int, k: int, laws: list[str], form: str, metho
     """One solve in this process: its numbers, or the failure status."""
     from grids.auction import make_auction_setting
     from grids.errors import InvalidInput
-    from solvers.auction_broker import side_virtual_values
-    from solvers.auction_interim import MultisetPricer
-    from solvers.auction_lp import solve_auction_lp
+    from solvers.auction.broker import side_virtual_values
+    from solvers.auction.pricing import MultisetPricer
+    from solvers.auction.lp import solve_auction_lp
     from solvers.status import SolverFailure
 
     setting = make_auction_setting(buyers=m, sellers=n, grid=k, values=laws[0], costs=laws[1])

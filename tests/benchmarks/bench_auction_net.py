@@ -15,7 +15,7 @@ Columns: revenue under truthful reports (Monte Carlo mean ± standard error, pay
 float64), expected units traded, IC violation (regret_search: per agent the best gain
 from a misreport found by gradient ascent, others truthful; "mean" = largest over checked
 agents of the mean over profiles, "max" = largest over profiles and agents), the optimal
-BIC broker's revenue (solvers.auction_broker.optimal_broker, exact quadrature) and the
+BIC broker's revenue (solvers.auction.broker.optimal_broker, exact quadrature) and the
 ratio, and the first best E[sum_t (V_(t) - C_(t))^+] on the same samples, which bounds
 the revenue of every ex-post IR mechanism. ``--report FILE.json`` prints the tables of a
 saved run again.
@@ -71,8 +71,8 @@ def one(m: int, n: int, overrides: dict, search: dict, budget: float) -> dict:
 
     from grids.auction import make_auction_setting
     from neural.auction_train import AuctionNetConfig, evaluate_auction_net, regret_search, train_auction_net
-    from solvers.auction_broker import optimal_broker
-    from solvers.auction_matching import greedy_trades
+    from solvers.auction.broker import optimal_broker
+    from solvers.auction.matching import greedy_trades
 
     setting = make_auction_setting(buyers=m, sellers=n)
     probe = train_auction_net(setting, AuctionNetConfig(steps=CALIBRATION_STEPS, eval_every=1, **overrides),

@@ -14,7 +14,7 @@ from __future__ import annotations
 from harness import parser
 
 from grids.auction import make_auction_setting
-from solvers.auction_compare import compare
+from solvers.auction.compare import compare
 
 SIZES = [(1, 1), (2, 2), (3, 3), (10, 8), (20, 20)]
 MECHANISMS = ["broker", "broker_dsic", "trm", "mcafee", "random", "first_best"]

@@ -1,41 +1,30 @@
-"""The exact Bayesian-IC LP of a double auction on discrete types (DESIGN §2): the ex-post form.
+"""The interim block shared by both exact double-auction LPs, their result and certificate.
 
 Buyer values v_1 < .. < v_K (probabilities p), seller costs s_1 < .. < s_L
 (probabilities q), i.i.d. per side. The broker maximizes
 sum_i E[P_i(v_i)] - sum_j E[R_j(s_j)] over interim allocations Q_i = E_{-i}[q_i],
 S_j = E_{-j}[r_j] and interim payments P_i (paid by buyers), R_j (paid to
-sellers), subject to BIC for every pair of reports, interim IR and ex-post
-feasibility of (q, r) in every type profile.
-
-Both formulations share :class:`InterimBlock` (the interim variables with
-their BIC and IR rows) and read the same certificate from the multipliers
-(:func:`lagrangian_bound`). This module holds the ex-post LP and the entry
-point :func:`solve_auction_lp`; the column-generation formulation is in
-:mod:`solvers.auction_interim`.
+sellers), subject to BIC for every pair of reports and interim IR.
+:class:`InterimBlock` holds those variables and rows; both formulations read
+the same certificate from the multipliers (:func:`lagrangian_bound`).
 """
 
 from __future__ import annotations
 
-import math
-import os
-import time
 from dataclasses import asdict, dataclass, field
 
-import highspy
 import numpy as np
 from scipy import sparse
 
 from grids.auction import AuctionSetting
-from grids.errors import InvalidInput
 from solvers import status as st
-from solvers import arguments as arg
-from solvers.backends.highs import model_status, new_highs as new_quiet_highs
+from solvers.backends.highs import new_highs as new_quiet_highs
 
-FORMULATIONS = ("auto", "interim", "ex_post")
+
 FEAS_TOL = 1e-7          # IC/IR violation and realization residual above which a result is "inaccurate"
+
+
 HIGHS_TOL = 1e-10        # HiGHS primal and dual feasibility tolerance
-BYTES_PER_NONZERO = 500  # ex-post peak RSS per nonzero: 446 B fitted on 2x2 K = 17, 21 (simplex), rounded up
-BASE_BYTES = 200 * 2**20  # interpreter, numpy, scipy, highspy (170 MiB in the same fit)
 
 
 @dataclass(frozen=True)
@@ -200,7 +189,7 @@ class AuctionLPResult:
     (sign: phi = dOPT/d(free interim allocation) / p, gamma = -dOPT/d(..) / q,
     so the ex-post rule maximizes sum phi q - sum gamma r); for the interim
     formulation, the multipliers of the certificate (define-row multipliers
-    implied by the BIC/IR ones, :func:`solvers.auction_interim.implied_duals`).
+    implied by the BIC/IR ones, :func:`solvers.auction.interim.implied_duals`).
     Once the gap is closed they are an optimal dual, so the ironed broker's
     allocation maximizes sum phi q - sum gamma r in every profile. They equal
     the ironed virtual values where the duals are pinned (a trading type below
@@ -235,17 +224,9 @@ class AuctionLPResult:
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready: arrays as nested lists, non-finite floats as None."""
-        def clean(x: object) -> object:
-            if isinstance(x, np.ndarray):
-                return clean(x.tolist())
-            if isinstance(x, dict):
-                return {k: clean(v) for k, v in x.items()}
-            if isinstance(x, (list, tuple)):
-                return [clean(v) for v in x]
-            if isinstance(x, (float, np.floating)):
-                return float(x) if math.isfinite(x) else None
-            return x.item() if isinstance(x, np.generic) else x
-        return clean(asdict(self))
+        from solvers.report import json_ready
+
+        return json_ready(asdict(self))
 
 
 def make_result(block: InterimBlock, z: np.ndarray, row_dual: np.ndarray, priced: float, *, residual: float,
@@ -267,182 +248,8 @@ def make_result(block: InterimBlock, z: np.ndarray, row_dual: np.ndarray, priced
         seconds, extra)
 
 
-def new_highs(time_limit: float, **options: object) -> highspy.Highs:
+def new_highs(time_limit: float, **options: object):
     """A silent HiGHS instance with the project's tolerances."""
     opts = {"primal_feasibility_tolerance": HIGHS_TOL, "dual_feasibility_tolerance": HIGHS_TOL,
             "time_limit": float(time_limit), **options}
     return new_quiet_highs(**opts)
-
-
-def run_highs(h: highspy.Highs, what: str, retry_cold: bool = False) -> tuple[np.ndarray, np.ndarray, int]:
-    """Run; (col_value, row_dual, iterations) or :class:`SolverFailure` with the status.
-
-    ``retry_cold``: after a status other than optimal, time or iteration limit
-    (HiGHS's "Unknown" after many warm re-solves), clear the basis and run once more.
-    """
-    h.run()
-    status, words = model_status(h)
-    if retry_cold and status == st.SOLVER_ERROR:
-        h.clearSolver()
-        h.run()
-        status, words = model_status(h)
-    info = h.getInfo()
-    its = int(info.simplex_iteration_count) + int(info.ipm_iteration_count) + int(info.crossover_iteration_count)
-    if status != st.OPTIMAL:
-        raise st.SolverFailure(status, f"{what}: HiGHS says {words}")
-    sol = h.getSolution()
-    return np.asarray(sol.col_value, dtype=np.float64), np.asarray(sol.row_dual, dtype=np.float64), its
-
-
-def pass_lp(h: highspy.Highs, cost: np.ndarray, lower: np.ndarray, upper: np.ndarray, a: sparse.spmatrix,
-            row_lower: np.ndarray, row_upper: np.ndarray) -> None:
-    """Load max cost @ x, lower <= x <= upper, row_lower <= a x <= row_upper (column-wise)."""
-    a = sparse.csc_matrix(a)
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = a.shape[1], a.shape[0]
-    lp.sense_ = highspy.ObjSense.kMaximize
-    lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, lower, upper
-    lp.row_lower_ = row_lower
-    lp.row_upper_ = np.where(np.isinf(row_upper), highspy.kHighsInf, row_upper)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = a.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = a.indices.astype(np.int32)
-    lp.a_matrix_.value_ = a.data.astype(np.float64)
-    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = a.shape[1], a.shape[0]
-    h.passModel(lp)
-
-
-def expost_size(setting: AuctionSetting) -> dict[str, int]:
-    """Rows, columns, nonzeros and estimated peak bytes of the ex-post LP, from the counts alone."""
-    m, n, k, l_, t = setting.buyers, setting.sellers, setting.values.size, setting.costs.size, setting.profiles
-    rows = m * k * k + n * l_ * l_ + m * k + n * l_ + t
-    cols = 2 * (m * k + n * l_) + t * (m + n)
-    nnz = 4 * (m * k * (k - 1) + n * l_ * (l_ - 1)) + 2 * (m * k + n * l_) + m * k + n * l_ + 2 * t * (m + n)
-    return {"profiles": t, "rows": rows, "columns": cols, "nonzeros": nnz,
-            "bytes": BASE_BYTES + BYTES_PER_NONZERO * nnz}
-
-
-def available_bytes() -> int:
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-
-
-def solve_expost(setting: AuctionSetting, *, time_limit: float, gap_tol: float, method: str = "simplex",
-                 memory_limit: float | None = None) -> AuctionLPResult:
-    """The ex-post LP: per profile t, q_i(t) in [0, D_i], r_j(t) in [0, S_j], sum_i q_i(t) = sum_j r_j(t).
-
-    One balance row per profile is exact: any q, r with equal totals and
-    within capacities is realized by some x_ij >= 0 on the complete bipartite
-    graph (a transportation problem with equal totals is always feasible).
-    The rows Q_i(k) = sum_{t: t_i = k} prob(t) / p_k q_i(t) (and likewise S)
-    define the interim allocations; BIC and IR come from :func:`interim_block`.
-    """
-    size = expost_size(setting)
-    limit = 0.75 * available_bytes() if memory_limit is None else memory_limit
-    if size["bytes"] > limit:
-        raise InvalidInput(
-            f"the ex-post LP of {setting.buyers}x{setting.sellers} with {setting.values.size}x{setting.costs.size}"
-            f" types has {size['profiles']:,} profiles, {size['columns']:,} columns and {size['nonzeros']:,}"
-            f" nonzeros: about {size['bytes'] / 2**30:.1f} GiB, over the {limit / 2**30:.1f} GiB limit; use"
-            " formulation='interim' or the optimal broker (--mechanism broker)")
-    from solvers.auction_interim import ProfilePricer
-
-    t0 = time.perf_counter()
-    block = interim_block(setting, symmetric=False)
-    pricer = ProfilePricer.from_setting(setting)
-    m, n, k, l_, nz = setting.buyers, setting.sellers, len(block.vb), len(block.vs), block.size
-    t_count = len(pricer.prob)
-    qcol = nz + np.arange(t_count * m).reshape(t_count, m)
-    rcol = nz + t_count * m + np.arange(t_count * n).reshape(t_count, n)
-    nb, nd = block.rows.shape[0], block.define.shape[0]
-    rb = nb + np.arange(m) * k + pricer.bi                # definition row of (agent i, its type in t)
-    rs = nb + m * k + np.arange(n) * l_ + pricer.si
-    bal = nb + nd + np.arange(t_count)
-    head = sparse.vstack([block.rows, block.define]).tocoo()
-    coo = sparse.coo_matrix((
-        np.concatenate([head.data, -(pricer.prob[:, None] / block.pb[pricer.bi]).ravel(),
-                        -(pricer.prob[:, None] / block.ps[pricer.si]).ravel(),
-                        np.ones(t_count * m), -np.ones(t_count * n)]),
-        (np.concatenate([head.row, rb.ravel(), rs.ravel(), np.repeat(bal, m), np.repeat(bal, n)]),
-         np.concatenate([head.col, qcol.ravel(), rcol.ravel(), qcol.ravel(), rcol.ravel()]))),
-        shape=(nb + nd + t_count, nz + t_count * (m + n)))
-    cost = np.concatenate([block.cost, np.zeros(t_count * (m + n))])
-    lower = np.concatenate([block.lower, np.zeros(t_count * (m + n))])
-    upper = np.concatenate([block.upper, np.tile(np.asarray(setting.demand, float), t_count),
-                            np.tile(np.asarray(setting.supply, float), t_count)])
-    row_upper = np.concatenate([np.full(nb, np.inf), np.zeros(nd + t_count)])
-    h = new_highs(time_limit, solver=method)
-    pass_lp(h, cost, lower, upper, coo, np.zeros(len(row_upper)), row_upper)
-    t1 = time.perf_counter()
-    x, row_dual, its = run_highs(h, "ex-post auction LP")
-    t2 = time.perf_counter()
-    z = x[:nz]
-    q, r = x[qcol], x[rcol]
-    qi, _, si, _ = block.split(z)
-    realized_q, realized_s = pricer.interim(pricer.bi, pricer.si, pricer.prob, q, r)
-    residual = max(np.abs(realized_q - qi).max(), np.abs(realized_s - si).max(),
-                   np.abs(q.sum(axis=1) - r.sum(axis=1)).max())
-    phi, gamma = block.virtual(row_dual[nb:nb + nd])
-    priced = pricer.price(phi, gamma)[0]
-    t3 = time.perf_counter()
-    return make_result(block, z, row_dual, priced, residual=float(residual), formulation="ex_post",
-                       sizes=(coo.shape[0], coo.shape[1], coo.nnz), iterations=its,
-                       seconds={"build": t1 - t0, "solve": t2 - t1, "certificate": t3 - t2, "total": t3 - t0},
-                       gap_tol=gap_tol, extra={"profiles": t_count, "method": method})
-
-
-def check_lp_options(*, formulation: str = "auto", time_limit: float = math.inf, gap_tol: float = 1e-9,
-                     method: str = "simplex", memory_limit: float | None = None, max_rounds: int = 5000,
-                     **unknown: object) -> None:
-    """Refuse bad options of :func:`solve_auction_lp` (InvalidInput) before any work; unknown keys too."""
-    if unknown:
-        raise InvalidInput(f"unknown auction LP options {sorted(unknown)}; known: formulation, time_limit, "
-                           "gap_tol, method, memory_limit, max_rounds")
-    arg.choice("formulation", formulation, FORMULATIONS)
-    arg.choice("method", method, ("simplex", "ipm"))
-    arg.positive("time_limit", time_limit, allow_inf=True)
-    arg.positive("gap_tol", gap_tol)
-    arg.integer("max_rounds", max_rounds, 1)
-    if memory_limit is not None:
-        arg.positive("memory_limit", memory_limit)
-
-
-def solve_auction_lp(setting: AuctionSetting, *, formulation: str = "auto", time_limit: float = math.inf,
-                     gap_tol: float = 1e-9, method: str = "simplex", memory_limit: float | None = None,
-                     max_rounds: int = 5000) -> AuctionLPResult:
-    """The optimal BIC, interim IR double-auction mechanism on discrete types, with its certificate.
-
-    Parameters
-    ----------
-    setting : AuctionSetting
-        Must be discrete (``make_auction_setting(..., grid=K)``).
-    formulation : {"auto", "interim", "ex_post"}
-        ``auto`` is ``interim`` (column generation, :mod:`solvers.auction_interim`).
-    time_limit : float
-        Seconds for the whole solve.
-    gap_tol : float
-        Relative (to max(1, |value|)) gap below which the result is optimal;
-        also the column-generation stopping tolerance on the reduced cost.
-    method : {"simplex", "ipm"}
-        HiGHS algorithm for the ex-post LP (ipm with crossover).
-    memory_limit : float, optional
-        Bytes the ex-post LP may take (default 3/4 of this machine's memory).
-    max_rounds : int
-        Column-generation rounds before giving up (status ``round_limit``).
-
-    Raises
-    ------
-    InvalidInput
-        A non-discrete setting, an unknown formulation, or one that would not fit.
-    SolverFailure
-        HiGHS failed or ran out of time or rounds.
-    """
-    check_lp_options(formulation=formulation, time_limit=time_limit, gap_tol=gap_tol, method=method,
-                     memory_limit=memory_limit, max_rounds=max_rounds)
-    if not setting.is_discrete:
-        raise InvalidInput("the exact auction LP needs discrete type laws: pass grid=K (e.g. --grid 11)")
-    if formulation == "ex_post":
-        return solve_expost(setting, time_limit=time_limit, gap_tol=gap_tol, method=method,
-                            memory_limit=memory_limit)
-    from solvers.auction_interim import solve_interim
-
-    return solve_interim(setting, time_limit=time_limit, gap_tol=gap_tol, max_rounds=max_rounds)

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from grids.auction import AuctionSetting
-from solvers.auction_mechanisms import Outcome, Rule
-from solvers.auction_matching import profile_chunks
+from solvers.auction.mechanisms import Outcome, Rule
+from solvers.auction.matching import profile_chunks
 
 EXACT_PROFILES = 1_000_000  # enumerate a discrete setting exactly up to this many profiles
 SEARCH_POINTS = 101         # grid points over [lo, hi] in the misreport search

@@ -10,23 +10,23 @@ violation, or the reason it was skipped.
 from __future__ import annotations
 
 import logging
-import math
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
 from grids.auction import AuctionSetting
 from grids.errors import InvalidInput
-from solvers.auction_broker import broker_interim, first_best, optimal_broker
-from solvers.auction_eval import EXACT_PROFILES, Profiles, draw_profiles, evaluate_rule, expost_regret
+from solvers.auction.broker import broker_interim, first_best, optimal_broker
+from solvers.auction.evaluate import EXACT_PROFILES, Profiles, draw_profiles, evaluate_rule, expost_regret
 from solvers import arguments as arg
-from solvers.auction_lp import check_lp_options
-from solvers.auction_mechanisms import RULES, not_applicable
-from solvers.status import SOLVED, SolverFailure
+from solvers.auction.lp import check_lp_options
+from solvers.auction.mechanisms import RULES, not_applicable
+from solvers import status as st
+from solvers.report import json_ready
+from solvers.status import SolverFailure
 
 log = logging.getLogger("dualmech")
 
-MECHANISMS = ("lp", "broker", "broker_dsic", "trm", "mcafee", "random", "first_best", "neural")
 # Trained only when named: training is minutes (small markets) to hours (10 x 8, 1000 steps on 2 CPU cores),
 # so ``all`` lists it as skipped with how to ask for it.
 ON_REQUEST = {"neural": "trains a transformer (minutes to hours on a CPU), so it runs only when asked for: "
@@ -44,7 +44,7 @@ class MechanismRow:
     """
 
     name: str
-    status: str                      # "ok", "skipped", or the LP's status (optimal, inaccurate, a failure)
+    status: str                      # st.OK, st.SKIPPED, or the LP's status (optimal, inaccurate, a failure)
     revenue: float | None = None
     stderr: float | None = None
     trades: float | None = None
@@ -59,12 +59,11 @@ class MechanismRow:
 
     @property
     def ran(self) -> bool:
-        """Whether the row carries a result ("ok", or an LP status optimal / inaccurate)."""
-        return self.status == "ok" or self.status in SOLVED
+        """Whether the row carries a result (st.OK, or an LP status optimal / inaccurate)."""
+        return self.status == st.OK or self.status in st.SOLVED
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in d.items()}
+        return json_ready(asdict(self))
 
 
 @dataclass(frozen=True)
@@ -118,7 +117,7 @@ def _ic(buyers: float, sellers: float, kind: str) -> dict[str, Any]:
 
 
 def _lp_row(ctx: _Context) -> MechanismRow:
-    from solvers.auction_lp import solve_auction_lp
+    from solvers.auction.lp import solve_auction_lp
 
     res = solve_auction_lp(ctx.setting, **ctx.lp_options)
     ic = res.ic_violation
@@ -134,12 +133,12 @@ def _broker_row(ctx: _Context) -> MechanismRow:
     if ctx.setting.is_discrete and ctx.setting.profiles <= EXACT_PROFILES:
         interim = broker_interim(ctx.setting)
         ic, note = _ic(interim.buyer_regret, interim.seller_regret, "interim"), ""
-    return MechanismRow("broker", "ok", est.revenue, est.stderr, est.trades, method=est.method, note=note, **ic)
+    return MechanismRow("broker", st.OK, est.revenue, est.stderr, est.trades, method=est.method, note=note, **ic)
 
 
 def _first_best_row(ctx: _Context) -> MechanismRow:
     est = first_best(ctx.setting, samples=ctx.samples, seed=ctx.seed)
-    return MechanismRow("first_best", "ok", est.revenue, est.stderr, est.trades, method=est.method,
+    return MechanismRow("first_best", st.OK, est.revenue, est.stderr, est.trades, method=est.method,
                         note="gains from trade of efficient matching: an upper bound on any IR mechanism's revenue")
 
 
@@ -148,7 +147,7 @@ def _rule_row(name: str) -> Callable[[_Context], MechanismRow]:
         rule = RULES[name].rule
         val = evaluate_rule(rule, ctx.setting, ctx.profiles(RULES[name].randomized))
         reg = expost_regret(rule, ctx.setting, ctx.regret)
-        return MechanismRow(name, "ok", val.revenue, val.stderr, val.trades,
+        return MechanismRow(name, st.OK, val.revenue, val.stderr, val.trades,
                             **_ic(reg.buyers_mean, reg.sellers_mean, "ex-post search"), method=val.method,
                             extra={"ic_violation_max": {"buyers": reg.buyers_max, "sellers": reg.sellers_max},
                                    "regret_profiles": reg.profiles})
@@ -162,7 +161,7 @@ def _neural_row(ctx: _Context) -> MechanismRow:
     result = train_auction_net(ctx.setting, config, progress=ctx.progress)
     val = evaluate_auction_net(ctx.setting, result, samples=min(ctx.samples, 100_000), seed=ctx.seed)
     reg = regret_search(ctx.setting, result, profiles=ctx.regret_profiles, seed=ctx.seed + 1)
-    return MechanismRow("neural", "ok", val.revenue, val.stderr, val.trades,
+    return MechanismRow("neural", st.OK, val.revenue, val.stderr, val.trades,
                         **_ic(reg.buyer_mean, reg.seller_mean, "ex-post search"), method=val.method,
                         note=f"transformer, {result.steps} steps on {result.device}" + (
                             f"; stopped by the {config.time_limit:g} s training budget after {result.steps} of "
@@ -171,16 +170,19 @@ def _neural_row(ctx: _Context) -> MechanismRow:
                                "train_seconds": result.train_seconds})
 
 
+# The one registry of mechanisms, in table order: name -> the function that evaluates its row.
 ROWS: dict[str, Callable[[_Context], MechanismRow]] = {
-    "lp": _lp_row, "broker": _broker_row, "first_best": _first_best_row, "neural": _neural_row,
-    **{name: _rule_row(name) for name in RULES},
+    "lp": _lp_row, "broker": _broker_row, "broker_dsic": _rule_row("broker_dsic"), "trm": _rule_row("trm"),
+    "mcafee": _rule_row("mcafee"), "random": _rule_row("random"), "first_best": _first_best_row,
+    "neural": _neural_row,
 }
+MECHANISMS = tuple(ROWS)
 
 
 def _lp_refusal(ctx: _Context) -> str | None:
     """Why the exact LP cannot run here: continuous laws, or a size that would not fit."""
-    from solvers.auction_interim import check_interim_size
-    from solvers.auction_lp import available_bytes, expost_size
+    from solvers.auction.interim import check_interim_size
+    from solvers.auction.expost import available_bytes, expost_size
 
     s = ctx.setting
     if not s.is_discrete:
@@ -256,7 +258,7 @@ def compare(
     regret_profiles : int
         Profiles on which each agent's best misreport is searched.
     lp_options : dict, optional
-        Keyword arguments for :func:`solvers.auction_lp.solve_auction_lp`.
+        Keyword arguments for :func:`solvers.auction.lp.solve_auction_lp`.
     net_config : neural.AuctionNetConfig, optional
     progress : bool
         Show the transformer's training bar (with its time budget) on stderr.
@@ -279,7 +281,7 @@ def compare(
     rows = []
     for name in names:
         if name in refused:
-            rows.append(MechanismRow(name, "skipped", note=refused[name]))
+            rows.append(MechanismRow(name, st.SKIPPED, note=refused[name]))
             continue
         log.info("mechanism %s ...", name)
         t0 = time.perf_counter()

@@ -17,9 +17,9 @@ import numpy as np
 from scipy import special
 
 from grids.auction import AuctionSetting
-from solvers.auction_lp import interim_gains
-from solvers.auction_matching import greedy_trades, profile_chunks
-from solvers.virtual_values import BUYER, SELLER, VirtualValues, virtual_values
+from solvers.auction.block import interim_gains
+from solvers.auction.matching import greedy_trades, profile_chunks
+from solvers.auction.virtual_values import BUYER, SELLER, VirtualValues, virtual_values
 
 ENUMERATION_LIMIT = 4_000_000  # profiles enumerated exactly; beyond this, quadrature or Monte Carlo
 GAUSS_NODES = 160              # per axis in the order-statistic quadrature (exact for uniform: degree < 319)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from solvers.auction_compare import AuctionComparison
+from solvers.auction.compare import AuctionComparison
 
 
 def plot_comparison(result: AuctionComparison) -> Figure:

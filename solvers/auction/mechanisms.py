@@ -31,7 +31,7 @@ from typing import Callable
 import numpy as np
 
 from grids.auction import AuctionSetting
-from solvers.auction_broker import side_virtual_values
+from solvers.auction.broker import side_virtual_values
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,7 @@ def broker_dsic(setting: AuctionSetting, bids, asks, noise=None) -> Outcome:
 
 def first_best_units(setting: AuctionSetting, bids, asks) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Efficient units (q, r) and gains from trade sum v q - sum s r (any capacities)."""
-    from solvers.auction_matching import greedy_trades
+    from solvers.auction.matching import greedy_trades
 
     q, r = greedy_trades(bids, asks, setting.demand, setting.supply)
     return q, r, (bids * q).sum(axis=1) - (asks * r).sum(axis=1)
