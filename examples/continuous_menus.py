@@ -27,7 +27,7 @@ from neural import TrainConfig, net_menu, train_rochetnet
 from solvers import solve
 from solvers.menu import extract_menu
 from solvers.menu_profit import evaluate_menu
-from solvers.plotting import plot_solution, save_figure
+from solvers.plot import plot_solution, save_figure
 
 TOLS = (1e-4, 1e-3, 1e-2, 0.02, 0.05, 0.1, 0.2)
 BETAS = ("beta:2,1", "beta:2,2")

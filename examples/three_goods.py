@@ -26,7 +26,7 @@ from common import EXAMPLES, Report, example_args
 from grids import make_setting
 from solvers import solve
 from solvers.menu_profit import evaluate_menu
-from solvers.transport_reading import zero_allocation_region
+from solvers.measure.reading import zero_allocation_region
 
 SETTING = make_setting("amm3d", alpha=0.0)
 C = SETTING.c

@@ -20,7 +20,7 @@ import numpy as np
 from common import EXAMPLES, Report, example_args
 from solvers import solve
 from solvers.solution import Solution
-from solvers.transport_reading import face_groups, no_trade_region, origin_shares, zero_allocation_region
+from solvers.measure.reading import face_groups, no_trade_region, origin_shares, zero_allocation_region
 
 EXACT = 2 / 9 + np.sqrt(2) / 27
 AXIS, L1 = 1 / 3, (4 - np.sqrt(2)) / 6  # the paper's Table 1 at alpha = 0: single-good and bundle offsets

@@ -12,7 +12,7 @@ from grids.measure import require_density
 from solvers import arguments as arg
 from solvers.backends import BackendOptions, require_backend
 from solvers.gradient_solve import solve_gradient
-from solvers.measure_solve import TRANSPORT_SOURCES
+from solvers.measure.solve import TRANSPORT_SOURCES
 from solvers.solution import Solution
 from solvers.warm_start import WARM_STARTS, WarmStart, make_warm_start, require_warm_start
 
@@ -153,7 +153,7 @@ def solve(
     form : {"gradient", "measure"}
         ``gradient``: the LP of DESIGN §1.1 with pair multipliers as dual.
         ``measure``: the u-only LP of §1.2 and its transport dual, each solved
-        as its own LP (:mod:`solvers.measure_solve`); needs a density.
+        as its own LP (:mod:`solvers.measure.solve`); needs a density.
     stencil : int
         Measure form only: spread directions p with |p|_inf <= stencil.
     warm_start : {"none", "coarse", "rochetnet"} or WarmStart
@@ -162,7 +162,7 @@ def solve(
     transport : {"auto", "lp", "multipliers"}
         Measure form only: solve the transport dual as its own LP, or read it
         from the u-only LP's multipliers (auto: its own LP up to
-        :data:`solvers.measure_solve.TRANSPORT_LP_MAX_POINTS` points).
+        :data:`solvers.measure.solve.TRANSPORT_LP_MAX_POINTS` points).
     fold : bool or None
         Solve for group-invariant (u, g) when signed axis
         permutations about c keep the grid, B and every weight
@@ -185,7 +185,7 @@ def solve(
                     transport=transport, **params)
     options = BackendOptions(feasibility_tol, time_limit, threads)
     if form == "measure":
-        from solvers.measure_solve import solve_measure
+        from solvers.measure.solve import solve_measure
 
         return solve_measure(s, g, radius=stencil, solver=solver, gap_tol=gap_tol, row_tol=pair_tol, options=options,
                              fold=fold, transport=transport)

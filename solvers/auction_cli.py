@@ -115,7 +115,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     summary = result.to_dict()
     if args.out is not None:
         from solvers.auction.plot import plot_comparison
-        from solvers.plotting import save_figure
+        from solvers.plot import save_figure
         from solvers.report import staged_folder
 
         with staged_folder(args.out) as tmp:

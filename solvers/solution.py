@@ -20,7 +20,7 @@ from solvers.menu import DEFAULT_MENU_TOL, Menu, extract_menu, menu_tolerance
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from solvers.measure_solve import TransportDual
+    from solvers.measure.reading import TransportDual
     from solvers.warm_start import WarmStart
     from solvers.menu_profit import MenuProfit
 
@@ -109,7 +109,7 @@ class Solution:
     """Primal, dual and certificate of one solve.
 
     ``form`` is ``gradient`` (DESIGN §1.1: ``dual`` holds the pair multipliers
-    y) or ``measure`` (§1.2: ``dual`` is a :class:`solvers.measure_solve.TransportDual`
+    y) or ``measure`` (§1.2: ``dual`` is a :class:`solvers.measure.solve.TransportDual`
     with flows, moves and their cost; ``primal.g`` is then a one-sided
     difference subgradient of u).
 
@@ -195,20 +195,19 @@ class Solution:
         ``kind="allocation"``: u and the allocation maps (1D curves, 2D maps per
         good, 3D slices). ``kind="transport"`` (measure form, n <= 2): the
         signed measure, the optimal flow and the no-trade region
-        (:func:`solvers.plot_transport.plot_transport`).
+        (:func:`solvers.measure.plot.plot_transport`).
         """
         from solvers.arguments import out_file
-        from solvers.plotting import plot_solution, save_figure
+        from solvers.plot import plot_solution, save_figure
 
         if path is not None:
             out_file(path)
         if kind == "transport":
-            if self.form != "measure":
+            figure = getattr(self.dual, "transport_figure", None)  # only the measure form's dual draws one
+            if figure is None:
                 raise InvalidInput(f'plot(kind="transport") needs the transport dual; this solution has '
-                                 f'form="{self.form}": solve with form="measure"')
-            from solvers.plot_transport import plot_transport
-
-            fig = plot_transport(self)
+                                   f'form="{self.form}": solve with form="measure"')
+            fig = figure(self)
         elif kind == "allocation":
             fig = plot_solution(self.setting, self.grid, self.primal.u, self.primal.g)
         else:

@@ -27,7 +27,7 @@ def no_work(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("work started before the input was refused")
 
     monkeypatch.setattr(solvers.api, "solve_gradient", work)
-    monkeypatch.setattr("solvers.measure_solve.solve_measure", work)
+    monkeypatch.setattr("solvers.measure.solve.solve_measure", work)
 
 
 @pytest.mark.parametrize("kwargs,fragment", [

@@ -317,7 +317,7 @@ def test_measure_primal_and_transport_dual_agree(name: str, k: int, params: dict
 
 
 def test_measure_form_stencil_radius_does_not_change_these_optima() -> None:
-    # README / measure_solve.DEFAULT_RADIUS: radius 2 changed no optimum that was measured;
+    # README / solvers.measure.solve.DEFAULT_RADIUS: radius 2 changed no optimum that was measured;
     # here for three settings (1e-12: both are exact LP optima of O(1) size).
     for name, k, params in (("amm2d", 16, {"alpha": 0.5}), ("monopolist2d", 16, {}),
                             ("amm2d", 16, {"dist": "beta:2,2"})):

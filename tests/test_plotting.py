@@ -1,4 +1,4 @@
-"""Smoke tests of solvers.plotting on synthetic menu mechanisms."""
+"""Smoke tests of solvers.plot on synthetic menu mechanisms."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import grids
-from solvers.plotting import plot_solution, save_figure
+from solvers.plot import plot_solution, save_figure
 
 from conftest import check_png
 

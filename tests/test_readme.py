@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from reference import AMM2D_PROFIT_ALPHA0, spread_profit_1d
 from solvers import solve

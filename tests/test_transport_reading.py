@@ -11,9 +11,9 @@ from scipy import ndimage
 import grids
 from grids.measure import grid_measure
 from solvers import solve
-from solvers.measure_solve import TransportDual
-from solvers.stencil import Stencil
-from solvers.transport_reading import (MASS_TOL, face_groups, flow_paths, inward_cells, no_trade_region,
+from solvers.measure.reading import TransportDual
+from solvers.measure.stencil import Stencil
+from solvers.measure.reading import (MASS_TOL, face_groups, flow_paths, inward_cells, no_trade_region,
                                        origin_shares, zero_allocation_region)
 
 from conftest import check_png

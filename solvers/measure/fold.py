@@ -20,8 +20,8 @@ import numpy as np
 from scipy import sparse
 
 from grids import Grid
-from solvers.measure_lp import LPData, TransportLayout
-from solvers.stencil import Stencil
+from solvers.measure.lp import LPData, TransportLayout
+from solvers.measure.stencil import Stencil
 from solvers.symmetry import GridSymmetry
 
 

@@ -1,6 +1,6 @@
 """Reading the transport certificate of the measure form (DESIGN §1.2).
 
-The transport dual (:class:`solvers.measure_solve.TransportDual`) moves the
+The transport dual (:class:`TransportDual`) moves the
 positive part of mu onto its negative part: edge flows at l1 cost, free
 spreads and radial moves. This module turns those arrays into the paper's
 picture (its Figure 3): the flow as source -> sink paths, the no-trade region
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import numpy as np
@@ -29,13 +29,71 @@ from scipy import sparse
 from scipy.sparse import linalg as spla
 
 from grids import Grid
+from grids.measure import GridMeasure
+from solvers.measure.stencil import Stencil
 
 if TYPE_CHECKING:
-    from solvers.measure_solve import TransportDual
     from solvers.solution import Solution
 
+FLOW_TOL = 1e-12    # relative to the largest grid mass: smaller flows are solver noise
 MASS_TOL = 1e-12  # design mass units; HiGHS' 1e-10 feasibility on N-scaled masses is ~1e-14 here
 NO_TRADE_SHARE = 0.5  # a point is no-trade when most of what cancels its negative mass came from c
+
+
+@dataclass(frozen=True, eq=False)
+class TransportDual:
+    """The optimal transport certificate: flows, free moves and their cost (design units).
+
+    ``forward``/``backward`` are the masses carried along each axis edge
+    (stencil.edge_tail -> edge_head and back), ``spreads`` the mean-preserving
+    spreads on (spread_lo, spread_mid, spread_hi), ``radial`` the moves
+    radial_from -> radial_to. ``final`` is mu after all moves: <= 0 off c.
+    """
+
+    stencil: Stencil
+    measure: GridMeasure
+    forward: np.ndarray
+    backward: np.ndarray
+    spreads: np.ndarray
+    radial: np.ndarray
+    final: np.ndarray
+    value: float
+    bound: float
+
+    @property
+    def transport_cost(self) -> float:
+        return self.value
+
+    def net_flow(self) -> np.ndarray:
+        """Forward minus backward mass on each axis edge."""
+        return self.forward - self.backward
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Measure, flows and moves for ``arrays.npz``."""
+        st = self.stencil
+        return {
+            "mu": self.measure.total, "final_measure": self.final,
+            "edge_tail": st.edge_tail, "edge_head": st.edge_head, "flow_forward": self.forward,
+            "flow_backward": self.backward, "spread_lo": st.spread_lo, "spread_mid": st.spread_mid,
+            "spread_hi": st.spread_hi, "spread": self.spreads, "radial_from": st.radial_from,
+            "radial_to": st.radial_to, "radial": self.radial,
+        }
+
+    def summary_extra(self, grid: Grid) -> dict[str, Any]:
+        """transport_cost, the count of edges carrying flow, the no-trade cells, the stencil radius."""
+        scale = FLOW_TOL * max(1.0, float(np.abs(self.measure.total).max()))
+        return {
+            "transport_cost": self.value,
+            "flow_edges": int(np.count_nonzero(np.abs(self.net_flow()) > scale)),
+            "no_trade_cells": int(np.count_nonzero(no_trade_region(self, grid))),
+            "stencil_radius": self.stencil.radius,
+        }
+
+    def transport_figure(self, solution: "Solution"):
+        """The measure, the optimal flow and the no-trade region (:func:`solvers.measure.plot.plot_transport`)."""
+        from solvers.measure.plot import plot_transport
+
+        return plot_transport(solution)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from scipy import sparse
 
 from grids import Grid, Setting
 from grids.measure import GridMeasure
-from solvers.stencil import Stencil
+from solvers.measure.stencil import Stencil
 
 
 @dataclass(frozen=True, eq=False)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import warnings
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import replace
 
 import numpy as np
 
@@ -15,17 +14,17 @@ from grids.measure import GridMeasure, grid_measure
 from solvers import status as st
 from solvers.backends import BackendOptions, BackendResult, make_backend
 from solvers.certificate import Certificate
-from solvers.measure_fold import MeasureFold
+from solvers.measure.fold import MeasureFold
 from solvers.repair import repair_primal
-from solvers.measure_lp import LPData, TransportLayout, measure_primal, moves_matrix, transport_dual
+from solvers.measure.lp import LPData, TransportLayout, measure_primal, moves_matrix, transport_dual
+from solvers.measure.reading import TransportDual
 from solvers.solution import Primal, RoundLog, Solution, SolveStats
-from solvers.stencil import Stencil
+from solvers.measure.stencil import Stencil
 from solvers.symmetry import GridSymmetry
 
 log = logging.getLogger("dualmech")
 
 DEFAULT_RADIUS = 1  # |p|_inf <= 1 (4 directions in 2D, 13 in 3D); radius 2-5 changed no optimum we measured
-FLOW_TOL = 1e-12    # relative to the largest grid mass: smaller flows are solver noise
 TRANSPORT_SOURCES = ("auto", "lp", "multipliers")
 # Up to here the transport LP is solved as its own LP (primal simplex). Beyond, its
 # simplex stalled (folded amm2d k = 512: > 8 min against 8.6 s for the u-only LP),
@@ -34,56 +33,6 @@ TRANSPORT_SOURCES = ("auto", "lp", "multipliers")
 TRANSPORT_LP_MAX_POINTS = 66_049   # (256 + 1)^2
 
 
-@dataclass(frozen=True, eq=False)
-class TransportDual:
-    """The optimal transport certificate: flows, free moves and their cost (design units).
-
-    ``forward``/``backward`` are the masses carried along each axis edge
-    (stencil.edge_tail -> edge_head and back), ``spreads`` the mean-preserving
-    spreads on (spread_lo, spread_mid, spread_hi), ``radial`` the moves
-    radial_from -> radial_to. ``final`` is mu after all moves: <= 0 off c.
-    """
-
-    stencil: Stencil
-    measure: GridMeasure
-    forward: np.ndarray
-    backward: np.ndarray
-    spreads: np.ndarray
-    radial: np.ndarray
-    final: np.ndarray
-    value: float
-    bound: float
-
-    @property
-    def transport_cost(self) -> float:
-        return self.value
-
-    def net_flow(self) -> np.ndarray:
-        """Forward minus backward mass on each axis edge."""
-        return self.forward - self.backward
-
-    def arrays(self) -> dict[str, np.ndarray]:
-        """Measure, flows and moves for ``arrays.npz``."""
-        st = self.stencil
-        return {
-            "mu": self.measure.total, "final_measure": self.final,
-            "edge_tail": st.edge_tail, "edge_head": st.edge_head, "flow_forward": self.forward,
-            "flow_backward": self.backward, "spread_lo": st.spread_lo, "spread_mid": st.spread_mid,
-            "spread_hi": st.spread_hi, "spread": self.spreads, "radial_from": st.radial_from,
-            "radial_to": st.radial_to, "radial": self.radial,
-        }
-
-    def summary_extra(self, grid: Grid) -> dict[str, Any]:
-        """transport_cost, the count of edges carrying flow, the no-trade cells, the stencil radius."""
-        from solvers.transport_reading import no_trade_region
-
-        scale = FLOW_TOL * max(1.0, float(np.abs(self.measure.total).max()))
-        return {
-            "transport_cost": self.value,
-            "flow_edges": int(np.count_nonzero(np.abs(self.net_flow()) > scale)),
-            "no_trade_cells": int(np.count_nonzero(no_trade_region(self, grid))),
-            "stencil_radius": self.stencil.radius,
-        }
 
 
 def _solve_lp(lp: LPData, solver: str, options: BackendOptions, what: str) -> tuple[BackendResult, float, bool]:
@@ -164,7 +113,7 @@ def solve_measure(
     :func:`transport_source`.
 
     With ``fold`` (None: when a symmetry group keeps c, B and mu) both LPs are
-    solved folded (:mod:`solvers.measure_fold`) and certified unfolded.
+    solved folded (:mod:`solvers.measure.fold`) and certified unfolded.
 
     Raises
     ------

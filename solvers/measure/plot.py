@@ -7,7 +7,7 @@ partition the plan induces, each point coloured by where most of the mass
 cancelling its negative mass came from (c, or one face of the box), with the
 flow paths, the primal's zero set u = 0 for comparison, and the boundary
 cells sending mass inward. Object API only (no pyplot), as in
-:mod:`solvers.plotting`.
+:mod:`solvers.plot`.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from grids.grid import axis_cells
-from solvers.plotting import _C_MARKER, DPI, _cell_edges
-from solvers.transport_reading import (face_groups, flow_paths, inward_cells, no_trade_region, origin_shares,
+from solvers.plot import C_MARKER, DPI, cell_edges
+from solvers.measure.reading import (face_groups, flow_paths, inward_cells, no_trade_region, origin_shares,
                                        zero_allocation_region)
 
 if TYPE_CHECKING:
@@ -99,7 +99,7 @@ def _block_average(vec: np.ndarray, most: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _measure_panel(ax: "Axes", fig: Figure, sol: "Solution", region: np.ndarray) -> None:
     grid, d, k = sol.grid, sol.dual, sol.grid.k
-    x, e = np.arange(k + 1) / k, _cell_edges(k)
+    x, e = np.arange(k + 1) / k, cell_edges(k)
     density = d.measure.interior.reshape(grid.shape) / _cell_areas(sol)
     vmax = 1.6 * max(float(np.abs(density).max()), 1e-12)  # a mid tone, so the arrows stay visible
     mesh = ax.pcolormesh(e, e, density.T, cmap="RdBu_r", vmin=-vmax, vmax=vmax, shading="flat")
@@ -117,10 +117,10 @@ def _measure_panel(ax: "Axes", fig: Figure, sol: "Solution", region: np.ndarray)
     ax.contourf(x, x, region.T.astype(float), **_HATCH)
     _outline(ax, x, region, colors="k", linewidths=1.8)
     c = sol.setting.c
-    ax.plot([c[0]], [c[1]], **{**_C_MARKER, "marker": "*", "ms": 13, "mfc": "#b2182b"})
+    ax.plot([c[0]], [c[1]], **{**C_MARKER, "marker": "*", "ms": 13, "mfc": "#b2182b"})
     mass_c = float(d.measure.point[grid.c_index])
     ax.legend(handles=[Line2D([], [], color="#b2182b", lw=4, label="boundary mass (width: line density)"),
-                       Line2D([], [], **{**_C_MARKER, "marker": "*", "ms": 11, "mfc": "#b2182b"},
+                       Line2D([], [], **{**C_MARKER, "marker": "*", "ms": 11, "mfc": "#b2182b"},
                               label=f"point mass {mass_c:g} at c"),
                        Patch(fc="none", ec="k", hatch="//", label="no-trade region (c's mass)"),
                        Line2D([], [], color="0.15", marker=r"$\rightarrow$", ls="none", ms=10,
@@ -131,7 +131,7 @@ def _measure_panel(ax: "Axes", fig: Figure, sol: "Solution", region: np.ndarray)
 
 def _partition_panel(ax: "Axes", sol: "Solution", region: np.ndarray) -> None:
     grid, d, k = sol.grid, sol.dual, sol.grid.k
-    x, e = np.arange(k + 1) / k, _cell_edges(k)
+    x, e = np.arange(k + 1) / k, cell_edges(k)
     shares = origin_shares(d, grid, face_groups(grid))
     # 0: c's region; 1..4: the face (or 5: interior positive mass) that sent most of the cancelling mass
     origin = np.where(region.ravel() | (shares.max(axis=1) <= 0), 0, 1 + np.argmax(shares[:, 1:], axis=1))
@@ -151,7 +151,7 @@ def _partition_panel(ax: "Axes", sol: "Solution", region: np.ndarray) -> None:
     inward = grid.points[inward_cells(d, grid)]
     ax.plot(inward[:, 0], inward[:, 1], "s", ms=3, mfc="#b2182b", mec="none", clip_on=False, zorder=4)
     c = sol.setting.c
-    ax.plot([c[0]], [c[1]], **_C_MARKER)
+    ax.plot([c[0]], [c[1]], **C_MARKER)
     faces = [Patch(fc=col, ec="0.6", label=f"served from {name}")
              for j, (col, name) in enumerate(zip(_FACE_COLOURS, _FACES)) if np.any(origin == j + 1)]
     if np.any(origin == 5):
@@ -177,7 +177,7 @@ def _plot_1d(fig: Figure, sol: "Solution", region: np.ndarray) -> None:
     flux = _node_flux(sol)[:, 0]
     ax.quiver(x, np.zeros_like(x), flux, 0 * flux, angles="xy", scale_units="xy",
               scale=max(float(np.abs(flux).max()), 1e-300) / (2.0 / k), width=0.004, color="0.15", label="net flow")
-    ax.plot([sol.setting.c[0]], [0.0], **{**_C_MARKER, "marker": "*", "ms": 12, "mfc": "#b2182b"})
+    ax.plot([sol.setting.c[0]], [0.0], **{**C_MARKER, "marker": "*", "ms": 12, "mfc": "#b2182b"})
     ax.axhline(0.0, color="0.6", lw=0.8)
     ax.set(xlabel="type x", ylabel="density of mu", title="signed measure mu and the optimal flow", xlim=(-0.05, 1.05))
     ax.legend(fontsize="small", loc="best")
@@ -207,7 +207,7 @@ def plot_transport(solution: "Solution") -> Figure:
     n = solution.grid.n
     if n not in (1, 2):
         raise ValueError(f"the transport plot draws n = 1 or 2 goods; this solution has n = {n} "
-                         f"(use sol.dual.arrays() or solvers.transport_reading for 3D)")
+                         f"(use sol.dual.arrays() or solvers.measure.reading for 3D)")
     region = no_trade_region(solution.dual, solution.grid)
     s = solution.setting
     title = (f"transport certificate of {s.name}: alpha = {s.alpha:g}, k = {solution.grid.k}, "

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 DPI = 110
 SLICES_3D = (0.0, 0.25, 0.5, 0.75, 1.0)
-_C_MARKER = dict(marker="o", ms=5, mfc="k", mec="w", mew=1.0, ls="none", clip_on=False, zorder=5)
+C_MARKER = dict(marker="o", ms=5, mfc="k", mec="w", mew=1.0, ls="none", clip_on=False, zorder=5)
 
 
 def _heading(setting: "Setting", grid: "Grid", title: str | None) -> str:
@@ -44,7 +44,7 @@ def _alloc_label(setting: "Setting", j: int) -> str:
     return f"g{j + 1} (+ buy / - sell)"
 
 
-def _cell_edges(k: int) -> np.ndarray:
+def cell_edges(k: int) -> np.ndarray:
     """Edges of the k + 1 cells centred on the grid points j / k: -h/2 .. 1 + h/2."""
     return (np.arange(k + 2) - 0.5) / k
 
@@ -67,7 +67,7 @@ def _check(setting: "Setting", grid: "Grid", u: np.ndarray, g: np.ndarray) -> tu
 
 def _map(ax: "Axes", setting: "Setting", k: int, values: np.ndarray):
     """One allocation map; ``values[i1, i2]`` is drawn with x1 horizontal, x2 vertical."""
-    e = _cell_edges(k)
+    e = cell_edges(k)
     mesh = ax.pcolormesh(e, e, values.T, shading="flat", **_colour_map(setting))
     ax.set_xlim(e[0], e[-1])
     ax.set_ylim(e[0], e[-1])
@@ -80,7 +80,7 @@ def _plot_1d(fig: Figure, setting: "Setting", grid: "Grid", U: np.ndarray, G: np
     c = float(setting.c[0])
     ax_u, ax_g = fig.subplots(1, 2)
     ax_u.plot(x, U, "-", color="C0", lw=1.5, label="u(x)")
-    ax_u.plot([c], [U[grid.c_index]], color="C3", label=f"c = {c:g}", **{**_C_MARKER, "mfc": "C3", "ms": 6})
+    ax_u.plot([c], [U[grid.c_index]], color="C3", label=f"c = {c:g}", **{**C_MARKER, "mfc": "C3", "ms": 6})
     ax_u.axvline(c, color="0.6", ls=":", lw=1)
     ax_u.set(xlabel="type x", ylabel="utility u(x)", title="trader utility", xlim=(0, 1))
     ax_u.legend(loc="best", fontsize="small")
@@ -99,7 +99,7 @@ def _plot_2d(fig: Figure, setting: "Setting", grid: "Grid", U: np.ndarray, G: np
     for j in range(2):
         ax = axes[j]
         mesh = _map(ax, setting, k, G[..., j])
-        ax.plot([c[0]], [c[1]], **_C_MARKER)
+        ax.plot([c[0]], [c[1]], **C_MARKER)
         ax.set(xlabel="x1", ylabel="x2", title=f"allocation of good {j + 1}")
     cb = fig.colorbar(mesh, ax=list(axes[:2]), shrink=0.85)
     cb.set_label("g (+ buy / - sell)" if setting.market.name != "monopolist" else "g (units sold)")
@@ -108,7 +108,7 @@ def _plot_2d(fig: Figure, setting: "Setting", grid: "Grid", U: np.ndarray, G: np
     umin, umax = float(U.min()), float(U.max())
     levels = MaxNLocator(12).tick_values(umin, umin + max(umax - umin, 1e-12))
     cf = ax.contourf(x, x, U.T, levels=levels, cmap="magma")
-    ax.plot([c[0]], [c[1]], **_C_MARKER)
+    ax.plot([c[0]], [c[1]], **C_MARKER)
     ax.set(xlabel="x1", ylabel="x2", title="utility u", xlim=(0, 1), ylim=(0, 1))
     ax.set_aspect("equal")
     fig.colorbar(cf, ax=ax, shrink=0.85, label="u")
@@ -125,7 +125,7 @@ def _plot_3d(fig: Figure, setting: "Setting", grid: "Grid", U: np.ndarray, G: np
             ax = axes[j, s]
             mesh = _map(ax, setting, k, G[:, :, p, j])
             if p == c_plane:
-                ax.plot([c[0]], [c[1]], **{**_C_MARKER, "ms": 4})
+                ax.plot([c[0]], [c[1]], **{**C_MARKER, "ms": 4})
             ax.set_title(f"g{j + 1}, x3 = {p / k:.3g}", fontsize="small")
             ax.tick_params(labelsize="x-small")
             if j == n - 1:
