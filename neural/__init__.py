@@ -16,6 +16,7 @@ _EXPORTS = {
     "auction_net": ["AuctionTransformer", "auction_net_outcome"],
     "auction_train": ["AuctionNetConfig", "AuctionNetResult", "RegretReport", "eliminate_conflicts",
                       "evaluate_auction_net", "regret_search", "train_auction_net"],
+    "warm_start": ["rochetnet_warm_start"],
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 

@@ -58,13 +58,12 @@ class TrainConfig:
     holdout_size: int = 2**16                 # held-out types (scrambled Sobol points for product laws)
     init: str = "random"                      # "random" or "lp" (see train_rochetnet)
     init_scale: float = 2.0                   # random init: a_k = tanh(N(0, init_scale^2)) scaled into B
-    init_grid: int = 16                       # lp init: grid of the coarse LP
     init_noise: float = 0.01                  # lp init: allocation noise of the copies
     time_limit: float = math.inf              # training seconds (a finite one makes results timing-dependent)
     threads: int | None = 1                   # torch CPU threads while training (None: leave torch's setting)
 
     def __post_init__(self) -> None:
-        ints = ("menu_size", "steps", "batch_size", "eval_every", "holdout_size", "init_grid")
+        ints = ("menu_size", "steps", "batch_size", "eval_every", "holdout_size")
         if any(getattr(self, f) < 1 for f in ints) or (self.patience or 0) < 0 or (self.threads or 1) < 1:
             raise InvalidInput(f"{', '.join(ints)} must be >= 1 and patience >= 0: {self}")
         if not (self.temperature > 0 and self.lr > 0 and 0 < self.lr_final <= 1 and self.init_scale > 0
@@ -92,7 +91,7 @@ class TrainResult:
     """The trained menu (float64, K items) and how training went.
 
     history: (step, seconds, held-out hard-max profit) per evaluation, step 0 = the initial
-    net. train_seconds: wall time of :func:`train_rochetnet` (initial LP included, callbacks
+    net. train_seconds: wall time of :func:`train_rochetnet` (callbacks
     excluded). best_step: the evaluation whose net is returned.
     """
 
@@ -235,10 +234,8 @@ def _initial_menu(setting: Setting, cfg: TrainConfig, init_menu, rng: np.random.
         a = (hi + lo) / 2 + (hi - lo) / 2 * np.tanh(cfg.init_scale * rng.standard_normal((K, n)))
         return a, rng.random(K) * reach(a)          # every item beats no trade for some types
     if init_menu is None:
-        from solvers import solve
-
-        menu = solve(setting, cfg.init_grid).menu()
-        init_menu = (menu.allocations, menu.prices)
+        raise InvalidInput("init='lp' starts from a given menu: pass init_menu=(allocations, prices), e.g. "
+                           "the menu of solvers.solve(setting, 16).menu() (neural/ never calls the solver itself)")
     p0 = np.asarray(init_menu[1], dtype=np.float64).ravel()
     a0 = np.asarray(init_menu[0], dtype=np.float64).reshape(len(p0), n)
     keep = np.abs(a0).max(axis=1) > 0                # no trade is always there
@@ -256,7 +253,8 @@ def train_rochetnet(setting: Setting, config: TrainConfig | None = None, *, init
     """Train a RochetNet on ``setting``; return the best net on the held-out types.
 
     ``init="lp"`` (or any ``init_menu``) starts from a menu of m trading items:
-    ``init_menu = (allocations, prices)``, else ``solvers.solve(setting, init_grid).menu()``.
+    ``init_menu = (allocations, prices)``, such as an LP menu (``solvers.solve(setting, 16).menu()``;
+    this module never calls the solver itself).
     Items j < m are that menu (allocations clipped 1e-4 inside B); the others repeat it
     cyclically with N(0, init_noise^2) allocation noise and the premium raised by the
     most the noise could add to any type's utility, so no copy is preferred and the

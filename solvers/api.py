@@ -11,10 +11,10 @@ from grids.errors import InvalidInput
 from grids.measure import require_density
 from solvers import arguments as arg
 from solvers.backends import BackendOptions, require_backend
-from solvers.gradient_solve import solve_gradient
+from solvers.gradient.solve import solve_gradient
 from solvers.measure.solve import TRANSPORT_SOURCES
-from solvers.solution import Solution
-from solvers.warm_start import WARM_STARTS, WarmStart, make_warm_start, require_warm_start
+from solvers.solution import Solution, WarmStart
+from solvers.gradient.warm_start import check_warm_start_name, coarse_warm_start, require_warm_start
 
 PAIR_TOL = 1e-9  # stop when no pair row is violated by more than this (u units)
 GAP_TOL = 1e-7   # relative: |dual - primal| <= GAP_TOL * max(1, |primal|)
@@ -69,7 +69,7 @@ def check_options(
     arg.flag("reduce_axis", reduce_axis)
     arg.flag("fold", fold)
     if not isinstance(warm_start, WarmStart):
-        arg.choice("warm start", warm_start, WARM_STARTS)
+        check_warm_start_name(warm_start)
     if form == "measure" and not (isinstance(warm_start, str) and warm_start == "none"):
         raise InvalidInput("a warm start applies to the gradient form only")
 
@@ -146,19 +146,22 @@ def solve(
         Primal and dual feasibility tolerance handed to the backend (scaled LP).
     reduce_axis : bool or None
         Solve the axis-stencil LP first with the allocations eliminated
-        (:mod:`solvers.axis_reduction`) and start the full LP from its basis;
+        (:mod:`solvers.gradient.axis_reduction`) and start the full LP from its basis;
         only for backends with a basis (HiGHS), and only when nothing is
         folded. The optimum is the same either way; None picks by
-        :func:`solvers.gradient_solve.reduction_pays`.
+        :func:`solvers.gradient.solve.reduction_pays`.
     form : {"gradient", "measure"}
         ``gradient``: the LP of DESIGN §1.1 with pair multipliers as dual.
         ``measure``: the u-only LP of §1.2 and its transport dual, each solved
         as its own LP (:mod:`solvers.measure.solve`); needs a density.
     stencil : int
         Measure form only: spread directions p with |p|_inf <= stencil.
-    warm_start : {"none", "coarse", "rochetnet"} or WarmStart
+    warm_start : {"none", "coarse"} or WarmStart
         Gradient form only: extra pair rows for the first LP
-        (:mod:`solvers.warm_start`); the optimum is the cold one.
+        (:mod:`solvers.gradient.warm_start`); the optimum is the cold one.
+        ``coarse`` solves on the k/2 grid first; a trained RochetNet's start
+        is built by :func:`neural.warm_start.rochetnet_warm_start` and passed
+        as a :class:`~solvers.solution.WarmStart`.
     transport : {"auto", "lp", "multipliers"}
         Measure form only: solve the transport dual as its own LP, or read it
         from the u-only LP's multipliers (auto: its own LP up to
@@ -190,10 +193,12 @@ def solve(
         return solve_measure(s, g, radius=stencil, solver=solver, gap_tol=gap_tol, row_tol=pair_tol, options=options,
                              fold=fold, transport=transport)
     t_warm = time.perf_counter()
-    if isinstance(warm_start, str):
-        warm_start = make_warm_start(warm_start, s, g, solver=solver, pair_tol=pair_tol, gap_tol=gap_tol,
-                                     max_rounds=max_rounds, time_limit=time_limit, threads=threads,
-                                     reduce_axis=reduce_axis)
+    if isinstance(warm_start, str) and warm_start == "coarse":
+        coarse = solve(s, make_grid(s, g.k // 2, g.quadrature), solver=solver, pair_tol=pair_tol, gap_tol=gap_tol,
+                       max_rounds=max_rounds, time_limit=time_limit, threads=threads, reduce_axis=reduce_axis)
+        warm_start = coarse_warm_start(coarse, g, time.perf_counter() - t_warm)
+    elif isinstance(warm_start, str):
+        warm_start = None
     return solve_gradient(s, g, solver=solver, options=options, pair_tol=pair_tol, gap_tol=gap_tol,
                           max_rounds=max_rounds, reduce_axis=reduce_axis, warm_start=warm_start,
                           warm_s=time.perf_counter() - t_warm, fold=fold)

@@ -133,8 +133,11 @@ def run_one_trader(args: argparse.Namespace, out: TextIO) -> int:
     try:
         out_folder(args.out)
         menu_tolerance(args.menu_tol)
+        warm_name = "none" if args.warm_start == "rochetnet" else args.warm_start  # the net's is built here
+        if args.warm_start == "rochetnet" and args.form != "gradient":
+            raise InvalidInput("a warm start applies to the gradient form only")
         resolved = {form: validate(args.setting, args.grid, quadrature=args.quadrature, form=form,
-                                   warm_start=args.warm_start, alpha=args.alpha, belief=args.belief,
+                                   warm_start=warm_name, alpha=args.alpha, belief=args.belief,
                                    dist=args.dist, **options) for form in forms}
         setting, grid = resolved[forms[0]]
         if args.plot is not None and args.out is None:
@@ -143,15 +146,15 @@ def run_one_trader(args: argparse.Namespace, out: TextIO) -> int:
         train_config = _train_config(args) if args.warm_start == "rochetnet" else None
     except InvalidInput as err:
         return fail("bad input", str(err), 2)
-
-    from solvers.warm_start import make_warm_start
+    if args.warm_start == "rochetnet":
+        from neural.warm_start import rochetnet_warm_start
 
     log = logging.getLogger("dualmech")
     log.info("%s, k = %d: %d points", setting.name, grid.k, grid.size)
     solutions = {}
     for form in forms:
         try:
-            warm = (make_warm_start(args.warm_start, setting, grid, train_config)
+            warm = (rochetnet_warm_start(setting, grid, train_config, progress=not args.quiet)
                     if args.warm_start == "rochetnet" else args.warm_start)
             solutions[form] = solve(setting, grid, form=form, warm_start=warm, **options)
         except SolverFailure as err:

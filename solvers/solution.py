@@ -21,8 +21,23 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from solvers.measure.reading import TransportDual
-    from solvers.warm_start import WarmStart
     from solvers.menu_profit import MenuProfit
+
+
+@dataclass(frozen=True, eq=False)
+class WarmStart:
+    """Initial pair rows (i -> j) and what producing them cost.
+
+    ``seconds`` is the time to produce them (a coarse solve, or training);
+    ``source`` names the method.
+    """
+
+    source: str
+    pairs_i: np.ndarray
+    pairs_j: np.ndarray
+    seconds: float
+    info: dict
+    start: tuple[np.ndarray, np.ndarray] | None = None  # (u, g) on the grid: a first iterate for first-order backends
 
 
 @dataclass(frozen=True, eq=False)

@@ -14,8 +14,8 @@ from solvers import status as st
 from solvers.api import GAP_TOL
 from solvers.backends import BackendOptions, make_backend, require_backend
 from solvers.certificate import primal_value
-from solvers.gradient_lp import GradientLP
-from solvers.repair import repair_primal
+from solvers.gradient.lp import GradientLP
+from solvers.gradient.repair import repair_primal
 
 
 def _cupdlpx_installed() -> bool:

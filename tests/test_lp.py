@@ -144,7 +144,7 @@ def _brute_force_violations(u, g, x):
 
 @pytest.mark.parametrize("noise", [0.0, 1e-13, 1e-3])
 def test_grouped_pair_scan_finds_exactly_the_violated_targets(noise: float) -> None:
-    from solvers.gradient_lp import most_violated_pairs
+    from solvers.gradient.lp import most_violated_pairs
 
     rng = np.random.default_rng(11)
     x = rng.random((400, 2))

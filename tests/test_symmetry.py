@@ -93,8 +93,8 @@ def test_measure_form_folded_equals_unfolded(name: str, k: int, kw: dict) -> Non
 
 
 def test_restrict_inverts_the_lift() -> None:
-    from solvers.gradient_lp import GradientLP
-    from solvers.symmetry import FoldedLP
+    from solvers.gradient.lp import GradientLP
+    from solvers.gradient.fold import FoldedLP
 
     s = make_setting("amm3d")
     g = make_grid(s, 6)

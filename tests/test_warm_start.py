@@ -7,7 +7,7 @@ import pytest
 
 from grids import InvalidInput, make_grid, make_setting
 from solvers import solve
-from solvers.warm_start import coarse_warm_start, menu_utility, prolong_index, tight_pairs
+from solvers.gradient.warm_start import coarse_warm_start, menu_utility, prolong_index, tight_pairs
 
 from reference import AMM2D_PROFIT_ALPHA0
 
@@ -42,14 +42,17 @@ def test_coarse_warm_start_with_cut_rounds(tmp_path) -> None:
 
 
 def test_coarse_needs_an_even_grid_with_c_on_it() -> None:
-    setting = make_setting("amm2d", belief="0.2,0.2")
     with pytest.raises(InvalidInput, match="even"):
-        coarse_warm_start(setting, make_grid(setting, 15))
-    off_coarse = make_setting("amm2d", belief="0.125,0.5")
+        solve("amm2d", 15, belief="0.2,0.2", warm_start="coarse")
     with pytest.raises(InvalidInput, match="not a grid point for k = 4"):
-        coarse_warm_start(off_coarse, make_grid(off_coarse, 8))
+        solve("amm2d", 8, belief="0.125,0.5", warm_start="coarse")
+    coarse = solve("amm2d", 8)
+    with pytest.raises(InvalidInput, match="even"):  # the data-only builder checks the fine grid too
+        coarse_warm_start(coarse, make_grid(make_setting("amm2d", belief="0.2,0.2"), 15), 0.0)
     with pytest.raises(InvalidInput):
         solve("amm2d", 16, warm_start="lukewarm")
+    with pytest.raises(InvalidInput, match="rochetnet_warm_start"):  # the net's start is built by neural/
+        solve("amm2d", 16, warm_start="rochetnet")
 
 
 def test_prolongation_maps_coarse_points_onto_fine_ones() -> None:
@@ -74,7 +77,7 @@ def test_tight_pairs_are_tight_for_a_menu() -> None:
 
 def test_rochetnet_warm_start_reaches_the_cold_optimum() -> None:
     from neural.rochetnet import TrainConfig   # torch is a test requirement (.[test,neural]): no skip
-    from solvers.warm_start import rochetnet_warm_start
+    from neural.warm_start import rochetnet_warm_start
 
     setting = make_setting("amm2d")
     grid = make_grid(setting, 16)
@@ -93,7 +96,7 @@ def test_rochetnet_warm_start_reaches_the_cold_optimum() -> None:
 
 def test_prolonged_start_is_exact_for_affine_functions() -> None:
     """Multilinear interpolation reproduces an affine (u, g) exactly: the first iterate is the coarse one."""
-    from solvers.warm_start import prolong_solution
+    from solvers.gradient.warm_start import prolong_solution
 
     s = make_setting("amm2d")
     coarse, fine = make_grid(s, 8), make_grid(s, 16)

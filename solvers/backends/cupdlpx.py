@@ -2,7 +2,7 @@
 
 It stops at relative primal and dual residuals <= FeasibilityTol and relative
 gap <= OptimalityTol, so like PDLP its answers violate rows by about the
-tolerance; the consumer repairs the primal (:mod:`solvers.repair`) and
+tolerance; the consumer repairs the primal (:mod:`solvers.gradient.repair`) and
 certifies the dual bound from the arrays. The package needs CUDA, so it is
 imported when a backend is made; :func:`solvers.backends.make_backend` turns an
 import failure into :class:`grids.InvalidInput` before any work.

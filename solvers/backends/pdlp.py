@@ -11,7 +11,7 @@ Ruiz/Pock-Chambolle-scaled LP in the 2-norm:
 (HiGHS 1.15 ``CupdlpWrapper.cpp`` maps exactly these three options; ``kkt_tolerance``
 overrides all three when changed from its default). Its answers violate rows
 by about the tolerance, so the consumer repairs the primal
-(:mod:`solvers.repair`) and certifies the dual bound from the arrays.
+(:mod:`solvers.gradient.repair`) and certifies the dual bound from the arrays.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from solvers import status as st
 from solvers.backends import BackendOptions, BackendResult, make_backend
 from solvers.certificate import Certificate
 from solvers.measure.fold import MeasureFold
-from solvers.repair import repair_primal
+from solvers.gradient.repair import repair_primal
 from solvers.measure.lp import LPData, TransportLayout, measure_primal, moves_matrix, transport_dual
 from solvers.measure.reading import TransportDual
 from solvers.solution import Primal, RoundLog, Solution, SolveStats

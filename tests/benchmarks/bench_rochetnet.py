@@ -11,7 +11,7 @@ with the evaluator of LP menus (``evaluate_menu`` on all K items; ~0.1 s). At th
 returned menu's exact profit is :func:`neural.rochetnet.net_bound`. Ratios are against
 ``solvers.solve("amm2d", 64, alpha=...).menu_profit().value``.
 
-Seconds are training wall time (``TrainResult.history``: initial LP included, the
+Seconds are training wall time (``TrainResult.history``: the
 one-time torch warm-up before the first run excluded and printed separately). Other
 processes sharing the CPU inflate them.
 """
@@ -65,7 +65,13 @@ def run(alpha: float, name: str, overrides: dict, lp_value: float, eval_every: i
         curve.append((step, seconds, float(prof.mean()) / lp_value, float(prof.std()) / len(prof) ** 0.5 / lp_value,
                       exact / lp_value))
 
-    res = train_rochetnet(setting, cfg, progress=False, callback=callback)
+    init_menu = None
+    if cfg.init == "lp":  # the k = 16 LP menu, solved here: neural/ never calls the solver
+        from solvers import solve
+
+        menu = solve(setting, 16).menu()
+        init_menu = (menu.allocations, menu.prices)
+    res = train_rochetnet(setting, cfg, init_menu=init_menu, progress=False, callback=callback)
     t0 = time.perf_counter()
     bound = net_bound(setting, res)
     exact_s = time.perf_counter() - t0

@@ -20,12 +20,19 @@ CASES = [(k, dist, ws) for k in (64, 128) for dist in ("uniform", "beta:2,2") fo
 def run_one(k: int, dist: str, ws: str) -> dict:
     from grids import make_grid, make_setting
     from solvers import solve
-    from solvers.warm_start import make_warm_start
+    from solvers.gradient.warm_start import coarse_warm_start
 
     setting = make_setting("amm2d", dist=dist)
     grid = make_grid(setting, k)
     t0 = time.perf_counter()
-    warm = make_warm_start(ws, setting, grid)
+    if ws == "coarse":
+        warm = coarse_warm_start(solve(setting, make_grid(setting, k // 2)), grid, 0.0)
+    elif ws == "rochetnet":
+        from neural.warm_start import rochetnet_warm_start
+
+        warm = rochetnet_warm_start(setting, grid)
+    else:
+        warm = None
     produce = time.perf_counter() - t0
     t1 = time.perf_counter()
     sol = solve(setting, grid, warm_start=warm if warm is not None else "none")

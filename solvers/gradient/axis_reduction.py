@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from solvers.gradient_lp import GradientLP
+from solvers.gradient.lp import GradientLP
 
 KEPT, FWD, BACK, CONST_HI, CONST_LO = 0, 1, 2, 3, 4
 BASIC, LOWER, UPPER = 1, 0, 2  # HiGHS basis status codes

@@ -1,38 +1,30 @@
-"""Warm starts for the gradient-form LP: initial pair rows from a coarse grid or a RochetNet.
+"""Warm starts for the gradient-form LP, built as data: initial pair rows and a first iterate.
 
 A warm start only chooses which pair rows the first LP holds; the cut loop
 then proves, as always, that no row of the full N^2 set is violated, so the
-optimum is the cold one whatever the warm start.
+optimum is the cold one whatever the warm start. From a solution on the k/2
+grid (:func:`coarse_warm_start`; the front door :func:`solvers.solve` runs
+that solve), or from any menu (:func:`menu_warm_start`; a trained RochetNet's
+comes from :func:`neural.warm_start.rochetnet_warm_start`). Nothing here
+solves an LP or trains a net.
 """
 
 from __future__ import annotations
 
 import itertools
-import time
-from dataclasses import dataclass
 
 import numpy as np
 
-from grids import Grid, InvalidInput, Setting, make_grid
+from typing import TYPE_CHECKING
 
-WARM_STARTS = ("none", "coarse", "rochetnet")
+from grids import Grid, InvalidInput
+from solvers.solution import WarmStart
+
+if TYPE_CHECKING:
+    from solvers.solution import Solution
+
+WARM_STARTS = ("none", "coarse")
 TIGHT_TOL = 1e-9  # a row is tight for the net when its slack is below this (u units)
-
-
-@dataclass(frozen=True, eq=False)
-class WarmStart:
-    """Initial pair rows (i -> j) and what producing them cost.
-
-    ``seconds`` is the time to produce them (a coarse solve, or training);
-    ``source`` names the method.
-    """
-
-    source: str
-    pairs_i: np.ndarray
-    pairs_j: np.ndarray
-    seconds: float
-    info: dict
-    start: tuple[np.ndarray, np.ndarray] | None = None  # (u, g) on the grid: a first iterate for first-order backends
 
 
 def prolong_index(coarse: Grid, fine: Grid) -> np.ndarray:
@@ -40,25 +32,18 @@ def prolong_index(coarse: Grid, fine: Grid) -> np.ndarray:
     return np.ravel_multi_index((coarse.lattice * (fine.k // coarse.k)).T, fine.shape)
 
 
-def coarse_warm_start(setting: Setting, grid: Grid, **solve_kwargs) -> WarmStart:
-    """Solve on k/2 and prolong the rows with positive multipliers to k.
+def coarse_warm_start(coarse: "Solution", grid: Grid, seconds: float) -> WarmStart:
+    """The pair rows with positive multipliers on the k/2 solution ``coarse``, prolonged to ``grid``.
 
-    Raises
-    ------
-    InvalidInput
-        k odd, or c not a point of the coarse grid.
+    ``seconds``: what the coarse solve cost (reported with the warm start).
     """
-    from solvers.api import solve
-
     require_warm_start("coarse", grid)
-    t0 = time.perf_counter()
-    coarse_grid = make_grid(setting, grid.k // 2, grid.quadrature)
-    coarse = solve(setting, coarse_grid, **solve_kwargs)
+    coarse_grid = coarse.grid
     y = coarse.dual.y.tocoo()
     active = y.data > 0
     index = prolong_index(coarse_grid, grid)
     i, j = index[y.row[active]], index[y.col[active]]
-    return WarmStart("coarse", i, j, time.perf_counter() - t0,
+    return WarmStart("coarse", i, j, seconds,
                      {"coarse_k": coarse_grid.k, "coarse_rows": int(active.sum()), "coarse_status": coarse.status},
                      start=prolong_solution(coarse_grid, grid, coarse.primal.u, coarse.primal.g))
 
@@ -104,44 +89,34 @@ def menu_utility(allocations: np.ndarray, prices: np.ndarray, points: np.ndarray
     return u, g
 
 
-def rochetnet_warm_start(setting: Setting, grid: Grid, config=None) -> WarmStart:
-    """Train a RochetNet (neural/), and keep the local pair rows tight for its utility on the grid."""
-    from neural.rochetnet import TrainConfig, net_menu, train_rochetnet
-
-    t0 = time.perf_counter()
-    result = train_rochetnet(setting, config or TrainConfig(), progress=False)
-    alloc, prices = net_menu(result)
-    u, g = menu_utility(alloc, prices, grid.points)
+def menu_warm_start(source: str, grid: Grid, allocations: np.ndarray, prices: np.ndarray, seconds: float,
+                    info: dict) -> WarmStart:
+    """The local pair rows tight for the utility of a menu (allocations, prices) on ``grid``, and that utility."""
+    u, g = menu_utility(allocations, prices, grid.points)
     i, j = tight_pairs(grid, u, g)
-    return WarmStart("rochetnet", i, j, time.perf_counter() - t0,
-                     {"train_s": result.train_seconds, "menu_items": len(prices), "device": result.device,
-                      "menu": (alloc, prices)}, start=(u, g))
+    return WarmStart(source, i, j, seconds, {**info, "menu_items": len(prices), "menu": (allocations, prices)},
+                     start=(u, g))
 
 
-def require_warm_start(kind: str, grid: Grid, device: str = "auto") -> None:
-    """Refuse, before any work, a warm start that cannot be built for ``grid``.
-
-    ``coarse`` needs an even k with c on the k/2 grid; ``rochetnet`` needs torch
-    (and CUDA for ``device="cuda"``).
-    """
+def check_warm_start_name(kind: str) -> None:
+    """Refuse a warm-start name other than :data:`WARM_STARTS` (``rochetnet`` with where to build it)."""
+    if kind == "rochetnet":
+        raise InvalidInput("warm_start='rochetnet' is built by neural: pass "
+                           "neural.warm_start.rochetnet_warm_start(setting, grid) (the CLI's --warm-start rochetnet)")
     if kind not in WARM_STARTS:
         raise InvalidInput(f"unknown warm start {kind!r}; known: {', '.join(WARM_STARTS)}")
+
+
+def require_warm_start(kind: str, grid: Grid) -> None:
+    """Refuse, before any work, a named warm start that cannot be built for ``grid``.
+
+    ``coarse`` needs an even k with c on the k/2 grid. A RochetNet warm start
+    is not named here: build it with :func:`neural.warm_start.rochetnet_warm_start`
+    and pass the :class:`~solvers.solution.WarmStart`.
+    """
+    check_warm_start_name(kind)
     if kind == "coarse" and grid.k % 2:
         raise InvalidInput(f"a coarse warm start needs an even grid size, got k = {grid.k}")
     if kind == "coarse" and np.any(grid.lattice[grid.c_index] % 2):
         raise InvalidInput(f"a coarse warm start solves on k = {grid.k // 2} first, but the belief c = "
                            f"{list(grid.points[grid.c_index])} is not a grid point for k = {grid.k // 2}")
-    if kind == "rochetnet":
-        from neural import require_torch
-
-        require_torch(device, "the rochetnet warm start")
-
-
-def make_warm_start(kind: str, setting: Setting, grid: Grid, train_config=None, **solve_kwargs) -> WarmStart | None:
-    """The named warm start, or None for ``none`` (``train_config``: a neural.TrainConfig for rochetnet)."""
-    require_warm_start(kind, grid, getattr(train_config, "device", "auto"))
-    if kind == "coarse":
-        return coarse_warm_start(setting, grid, **solve_kwargs)
-    if kind == "rochetnet":
-        return rochetnet_warm_start(setting, grid, train_config)
-    return None

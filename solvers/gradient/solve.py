@@ -11,14 +11,14 @@ import numpy as np
 
 from grids import Grid, Setting
 from solvers import status as st
-from solvers.axis_reduction import AxisReduction
+from solvers.gradient.axis_reduction import AxisReduction
 from solvers.backends import BackendOptions, make_backend
 from solvers.certificate import certify
-from solvers.gradient_lp import GradientLP, most_violated_pairs
-from solvers.repair import repair_primal
-from solvers.symmetry import FoldedLP, GridSymmetry
-from solvers.solution import Dual, Primal, RoundLog, Solution, SolveStats
-from solvers.warm_start import WarmStart
+from solvers.gradient.lp import GradientLP, most_violated_pairs
+from solvers.gradient.repair import repair_primal
+from solvers.gradient.fold import FoldedLP
+from solvers.symmetry import GridSymmetry
+from solvers.solution import Dual, Primal, RoundLog, Solution, SolveStats, WarmStart
 
 log = logging.getLogger("dualmech")
 

@@ -84,7 +84,7 @@ class GradientLP:
         return np.concatenate([lo_all, hi_all]), np.concatenate([hi_all, lo_all])
 
 
-def _scan_planes(
+def scan_planes(
     targets: np.ndarray, u_targets: np.ndarray, g: np.ndarray, offset: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """For each target x_j: the plane i maximizing offset_i + <g_i, x_j>, and that max minus u_j.
@@ -133,9 +133,9 @@ def most_violated_pairs(
     dev = np.abs(g - g[rep][group]).sum(axis=1) * np.abs(points).max() + np.abs(offset - offset[rep][group])
     delta = np.zeros(len(rep))
     np.maximum.at(delta, group, dev)
-    _, bound = _scan_planes(points, u, g[rep], offset[rep] + delta)
+    _, bound = scan_planes(points, u, g[rep], offset[rep] + delta)
     suspect = np.flatnonzero(bound > tol)
-    best, viol = _scan_planes(points[suspect], u[suspect], g, offset)
+    best, viol = scan_planes(points[suspect], u[suspect], g, offset)
     worst = max(0.0, float(np.max(viol, initial=0.0)), float(np.max(np.delete(bound, suspect), initial=0.0)))
     hit = viol > tol
     return best[hit], suspect[hit], worst

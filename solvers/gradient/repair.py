@@ -14,7 +14,7 @@ import numpy as np
 
 from grids import Grid, Setting
 from solvers.certificate import primal_value
-from solvers.gradient_lp import SCAN_CHUNK_ENTRIES, _scan_planes
+from solvers.gradient.lp import SCAN_CHUNK_ENTRIES, scan_planes
 
 REPAIR_QUANTUM = 1e-9  # plane slopes are rounded to multiples of this before planes are merged
 ROUNDING = 1e-13  # slack for float rounding of plane values (offsets and <g, x> of order one: ~1e-15)
@@ -91,7 +91,7 @@ def repair_primal(
     x, c = grid.points, setting.c
     u = np.asarray(u, dtype=np.float64)
     slope, offset = _planes(setting, grid, u, g, quantum)
-    top, envelope = _scan_planes(x, np.zeros(grid.size), slope, offset)
+    top, envelope = scan_planes(x, np.zeros(grid.size), slope, offset)
     envelope[grid.c_index] = 0.0  # exact in real arithmetic: every plane is <= 0 at c, the zero plane = 0
     floor = _floors(x, envelope, slope)
     d = (1.0 - setting.alpha) * (x - c)
