@@ -40,7 +40,7 @@ from grids import InvalidInput
 from grids.auction import AuctionSetting
 from neural.auction_net import AuctionTransformer, auction_net_outcome
 from neural.progress import training_bar
-from neural.rochetnet import _torch_threads
+from neural.rochetnet import torch_threads
 
 BUYERS, SELLERS = 0, 1
 SEARCH_CHUNK = 2**12  # deviation profiles per forward pass in regret_search (memory of the backward pass)
@@ -229,7 +229,7 @@ def train_auction_net(setting: AuctionSetting, config: AuctionNetConfig | None =
     or changed). Progress goes to stderr every ``eval_every`` steps. Returns the final net.
     """
     cfg = config or AuctionNetConfig()
-    with _torch_threads(cfg.threads):
+    with torch_threads(cfg.threads):
         return _train(setting, cfg, progress)
 
 
@@ -322,7 +322,7 @@ def evaluate_auction_net(setting: AuctionSetting, result: AuctionNetResult, samp
     rng = np.random.default_rng(seed)
     bids = setting.values.sample(rng, (samples, setting.buyers))
     asks = setting.costs.sample(rng, (samples, setting.sellers))
-    with _torch_threads(result.config.threads):
+    with torch_threads(result.config.threads):
         q, pay, _, recv = auction_net_outcome(result, bids, asks, setting=setting)
     profit = pay.sum(1) - recv.sum(1)
     return Estimate(float(profit.mean()), float(profit.std(ddof=1) / np.sqrt(samples)), float(q.sum(1).mean()),
@@ -373,7 +373,7 @@ def regret_search(setting: AuctionSetting, mechanism, profiles: int = 256, resta
     bids = setting.values.sample(rng, (profiles, setting.buyers))
     asks = setting.costs.sample(rng, (profiles, setting.sellers))
     gains = []
-    with _torch_threads(threads):
+    with torch_threads(threads):
         for side in (BUYERS, SELLERS):
             lo, hi, count = _side_bounds(setting, side)
             count = count if agents is None else min(agents, count)

@@ -267,12 +267,12 @@ def train_rochetnet(setting: Setting, config: TrainConfig | None = None, *, init
     barriers waiting for descheduled threads).
     """
     cfg = config or TrainConfig()
-    with _torch_threads(cfg.threads):
+    with torch_threads(cfg.threads):
         return _train(setting, cfg, init_menu, progress, callback)
 
 
 @contextlib.contextmanager
-def _torch_threads(n: int | None):
+def torch_threads(n: int | None):
     old = torch.get_num_threads()
     torch.set_num_threads(n or old)
     try:
@@ -342,7 +342,7 @@ def net_menu(result: TrainResult, sample_size: int = 2**20, seed: int = 0) -> tu
                         dtype=torch.float64)
     at, pt, chosen = torch.as_tensor(a), torch.as_tensor(p), torch.zeros(len(p), dtype=torch.bool)
     rows = max(1, CHUNK_ENTRIES // len(p))
-    with _torch_threads(result.config.threads):
+    with torch_threads(result.config.threads):
         for i in range(0, len(x), rows):
             best, k = torch.addmm(pt, x[i:i + rows], at.T, beta=-1).max(1)
             chosen[k[best > 0]] = True

@@ -2,6 +2,6 @@
 
 import sys
 
-from solvers.cli import main
+from solvers.cli.main import main
 
 sys.exit(main())

@@ -11,7 +11,7 @@ import pytest
 from grids import InvalidInput
 from grids.auction import make_auction_setting
 from solvers.auction.compare import compare
-from solvers.cli import main
+from solvers.cli.main import main
 
 Z_SE = 4.0  # Monte Carlo comparisons: 4 standard errors
 CHEAP = ["--mechanism", "broker", "--mechanism", "trm", "--mechanism", "first_best", "--samples", "20000",

@@ -1,6 +1,6 @@
 """The command line, run as a subprocess: JSON and text output, files, exit codes.
 
-Exit codes (solvers/cli.py): 0 solved, 1 solver failure, 2 bad input.
+Exit codes (solvers/cli/main.py): 0 solved, 1 solver failure, 2 bad input.
 """
 
 from __future__ import annotations

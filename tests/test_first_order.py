@@ -256,7 +256,7 @@ def test_pdlp_solve_certifies_its_own_gap(form: str) -> None:
 
 
 def test_cli_refuses_an_unusable_solver(capsys) -> None:
-    from solvers.cli import main
+    from solvers.cli.main import main
 
     if importlib.util.find_spec("cupdlpx") is not None:
         pytest.skip("cupdlpx is importable here")

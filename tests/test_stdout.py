@@ -41,7 +41,7 @@ SCRIPT = textwrap.dedent("""
     backends.BACKENDS["noisy"] = Noisy
     broker = compare.ROWS["broker"]
     compare.ROWS["broker"] = lambda ctx: (noise(), broker(ctx))[1]
-    from solvers.cli import main
+    from solvers.cli.main import main
     sys.exit(main(sys.argv[1:]))
 """)
 
@@ -79,7 +79,7 @@ def test_descriptor_1_is_restored_after_the_command(capfd: pytest.CaptureFixture
     """In-process: the guard writes the result after restoring fd 1, and fd 1 works afterwards."""
     import os
 
-    from solvers.console import stdout_to_stderr
+    from solvers.cli.common import stdout_to_stderr
 
     with stdout_to_stderr() as out:
         os.write(1, b"inside\n")

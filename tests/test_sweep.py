@@ -205,7 +205,7 @@ def test_killed_sweep_resumes_with_the_missing_instances_only(tmp_path: Path, re
 
 
 def test_cli_refuses_a_bad_sweep_before_any_work(tmp_path: Path, capsys) -> None:
-    from solvers.cli import main
+    from solvers.cli.main import main
 
     out = tmp_path / "out"
     for argv in (["--sweep", "gamma=1"], ["--sweep", "alpha=2:1:0.1"], ["--sweep", "alpha=0", "--executor", "x"],

@@ -1,4 +1,6 @@
-"""Standard output belongs to the result: a guard at the file-descriptor level.
+"""What every command shares: its one-line failures, and the guard that keeps stdout for the result.
+
+Standard output belongs to the result: a guard at the file-descriptor level.
 
 While a command works, anything written to file descriptor 1, by Python code
 or by a C library (HiGHS, SCS, CUDA, torch) through ``printf``, goes to
@@ -56,3 +58,9 @@ def _libc_fflush() -> None:
 
     with contextlib.suppress(Exception):
         ctypes.CDLL(None).fflush(None)
+
+
+def fail(kind: str, message: str, code: int) -> int:
+    """One line on stderr (``solve: KIND: MESSAGE``) and the exit code to return."""
+    print(f"solve: {kind}: {message}", file=sys.stderr)
+    return code

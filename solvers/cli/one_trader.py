@@ -1,27 +1,22 @@
-"""``solve``: the command line (JSON or a readable summary on stdout, progress on stderr).
-
-Exit codes: 0 solved (status optimal, or inaccurate with a warning), 1 solver
-failure, 2 bad input.
-"""
+"""``solve --setting NAME``: one trader (parser, checks, solve, summary or JSON, files)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import logging
-import sys
-import warnings
 from pathlib import Path
 from typing import TextIO
 
 from grids import QUADRATURE_RULES, REGISTRY, InvalidInput
 from grids.auction import AUCTION_REGISTRY
+from solvers.api import FORMS
 from solvers.arguments import out_file, out_folder
 from solvers.backends import BACKENDS
-from solvers.console import stdout_to_stderr
+from solvers.cli.common import fail
+from solvers.cli.sweep import add_sweep_arguments
 from solvers.menu import DEFAULT_MENU_TOL, menu_tolerance
 from solvers.status import SolverFailure
-from solvers.sweep_cli import add_sweep_arguments
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--belief", help="initial belief c, e.g. 0.5,0.5 (default 1/2 per good; monopolist 0)")
     p.add_argument("--dist", default="uniform", help="uniform | beta:a,b | truncnorm:mean,sd | samples:PATH")
     p.add_argument("--solver", default="highs", choices=sorted(BACKENDS), help="LP backend (default highs)")
-    p.add_argument("--form", choices=("gradient", "measure", "both"), default="gradient",
+    p.add_argument("--form", choices=(*FORMS, "both"), default="gradient",
                    help="gradient-form LP (DESIGN 1.1), measure form with transport dual (1.2), or both")
     p.add_argument("--stencil", type=int, default=1, metavar="R",
                    help="measure form: spread directions with |p|_inf <= R (default 1)")
@@ -83,42 +78,10 @@ def _train_config(args: argparse.Namespace):
     return TrainConfig(**overrides)
 
 
-def fail(kind: str, message: str, code: int) -> int:
-    """One line on stderr (``solve: KIND: MESSAGE``) and the exit code to return."""
-    print(f"solve: {kind}: {message}", file=sys.stderr)
-    return code
-
-
 def _plot_path(args: argparse.Namespace, setting: str, k: int, form: str, several: bool) -> Path:
     suffix = f"-{form}" if several else ""
     path = Path(args.plot or f"{setting}-k{k}{suffix}.png")
     return args.out / path if args.out is not None and not path.is_absolute() else path
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Parse, then run with descriptor 1 on stderr; the result goes to stdout at the end.
-
-    Help and usage errors (argparse, exit 2) are printed before the guard.
-    """
-    argv = sys.argv[1:] if argv is None else list(argv)
-    first = argparse.ArgumentParser(add_help=False)
-    first.add_argument("--setting")
-    if first.parse_known_args(argv)[0].setting in AUCTION_REGISTRY:
-        from solvers.auction_cli import build_parser as auction_parser
-        from solvers.auction_cli import run as runner
-
-        args = auction_parser().parse_args(argv)
-    else:
-        args = build_parser().parse_args(argv)
-        if args.sweep or args.sweep_file is not None:
-            from solvers.sweep_cli import run as runner
-        else:
-            runner = run_one_trader
-    if not args.quiet:
-        logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="[dualmech] %(message)s")
-    warnings.simplefilter("always")
-    with stdout_to_stderr() as out:
-        return runner(args, out)
 
 
 def run_one_trader(args: argparse.Namespace, out: TextIO) -> int:
@@ -199,7 +162,3 @@ def combined_summary(summaries: dict[str, dict]) -> dict:
         "status": "optimal" if grad["status"] == meas["status"] == "optimal" else "inaccurate",
         "forms": summaries, "difference": meas["primal_value"] - grad["primal_value"],
     }
-
-
-if __name__ == "__main__":
-    sys.exit(main())

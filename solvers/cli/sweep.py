@@ -66,8 +66,8 @@ def _table(records: list[dict[str, Any]], axes: list[str]) -> str:
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
-    """Run the sweep and write its table or JSON summary to ``out`` (see :func:`solvers.cli.main`)."""
-    from solvers.cli import fail
+    """Run the sweep and write its table or JSON summary to ``out`` (see :func:`solvers.cli.main.main`)."""
+    from solvers.cli.common import fail
     from solvers.sweeps.checks import validate
     from solvers.sweeps.run import execute
 

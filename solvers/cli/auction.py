@@ -98,8 +98,8 @@ def format_comparison(result: AuctionComparison) -> str:
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
-    """Compare the mechanisms and write the table or the JSON document to ``out`` (see :func:`solvers.cli.main`)."""
-    from solvers.cli import fail
+    """Compare the mechanisms and write the table or the JSON document to ``out`` (see :func:`solvers.cli.main.main`)."""
+    from solvers.cli.common import fail
 
     try:
         out_folder(args.out)
