@@ -9,6 +9,7 @@ from grids import Grid, Setting, make_grid, make_setting
 from grids.errors import InvalidInput
 from solvers.backends import BackendOptions, make_backend
 from solvers.gradient_solve import solve_gradient
+from solvers.memory_check import check_memory
 from solvers.measure_solve import TRANSPORT_SOURCES
 from solvers.solution import Solution
 from solvers.warm_start import WarmStart, make_warm_start
@@ -116,6 +117,7 @@ def solve(
     if transport not in TRANSPORT_SOURCES:
         raise InvalidInput(f"unknown transport source {transport!r}; known: {', '.join(TRANSPORT_SOURCES)}")
     s, g = _resolve(setting, grid, quadrature, params)
+    check_memory(s, g, form, solver, fold)  # per form, backend and symmetry group; before any work
     options = BackendOptions(feasibility_tol, time_limit, threads)
     if form == "measure":
         from solvers.measure_solve import solve_measure

@@ -18,6 +18,7 @@ from grids.auction import AUCTION_REGISTRY
 from grids.measure import require_density
 from solvers.backends import BACKENDS, require_backend
 from solvers.sweep_cli import add_sweep_arguments
+from solvers.memory_check import check_memory
 from solvers.menu import DEFAULT_MENU_TOL
 from solvers.status import SolverFailure
 
@@ -131,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
         grid = make_grid(setting, args.grid, args.quadrature)
         if args.form != "gradient":
             require_density(setting)
+        for form in ("gradient", "measure") if args.form == "both" else (args.form,):
+            check_memory(setting, grid, form, args.solver, None if args.symmetry == "auto" else False)
         if args.warm_start != "none" and args.form != "gradient":
             raise InvalidInput("--warm-start applies to the gradient form only")
         train_config = _train_config(args) if args.warm_start == "rochetnet" else None
