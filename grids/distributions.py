@@ -8,6 +8,7 @@ from a file; its cell masses are a nearest-grid-point histogram.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -116,30 +117,101 @@ def _parse_numbers(text: str, spec: str) -> tuple[float, ...]:
         raise InvalidInput(f"distribution {spec!r}: parameters must be numbers, got {text!r}") from None
 
 
-def _load_samples(path_text: str, n: int) -> SampleDistribution:
-    path = Path(path_text)
-    if path.suffix not in (".npy", ".csv"):
-        raise InvalidInput(f"sample file {path_text!r}: use a .npy or .csv file")
+NPY_MAGIC = b"\x93NUMPY"  # the first bytes of every .npy file (numpy.lib.format)
+
+
+def _refuse(label: str, what: str) -> InvalidInput:
+    """The one-line refusal of a sample file (numpy's own texts may span lines)."""
+    return InvalidInput(f"sample file {label!r} " + " ".join(what.split()))
+
+
+def _read_npy(path: Path, label: str) -> np.ndarray:
+    """The array of a .npy file; archives (.npz), pickles and other bytes are refused by their magic."""
+    with path.open("rb") as fh:
+        head = fh.read(len(NPY_MAGIC))
+    if head != NPY_MAGIC:
+        if not head:
+            raise _refuse(label, "is empty: it holds no types")
+        kind = ("a zip archive (an .npz renamed to .npy?)" if head.startswith(b"PK")
+                else "a pickle" if head.startswith(b"\x80") else "not in .npy format")
+        raise _refuse(label, f"is {kind}; save the types with numpy.save")
+    return np.load(path, allow_pickle=False)
+
+
+def _csv_rows(path: Path) -> list[tuple[int, list[str]]]:
+    """(line number, comma-separated fields) of each data line; '#' starts a comment, as for numpy.loadtxt."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    rows = [(no, line.split("#", 1)[0]) for no, line in enumerate(lines, 1)]
+    return [(no, text.split(",")) for no, text in rows if text.strip()]
+
+
+def _csv_problem(rows: list[tuple[int, list[str]]]) -> str | None:
+    """The first ragged or non-numeric line, in words; None when every field is a number."""
+    width = len(rows[0][1])
+    for no, fields in rows:
+        if len(fields) != width:
+            return f"is ragged: line {no} has {len(fields)} values, line {rows[0][0]} has {width}"
+        for col, field in enumerate(fields, 1):
+            try:
+                float(field)
+            except ValueError:
+                return f"line {no}, column {col}: {field.strip()!r} is not a number"
+    return None
+
+
+def _read_csv(path: Path, label: str) -> np.ndarray:
+    """A (m, columns) float array of a comma-separated text file without a header ((0, 1) when empty)."""
     try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # loadtxt warns on an empty file; the caller refuses it as holding no types
+            return np.loadtxt(path, delimiter=",", ndmin=2, dtype=np.float64, encoding="utf-8")
+    except UnicodeDecodeError:
+        raise _refuse(label, "is not a text file (not UTF-8)") from None
+    except ValueError as err:
+        problem = _csv_problem(_csv_rows(path))  # name the line in our words; numpy's text as a fallback
+        raise _refuse(label, problem or f"could not be read: {str(err).split(';')[0]}") from None
+
+
+def _load_samples(path_text: str, n: int) -> SampleDistribution:
+    """Read and check m types in [0,1]^n: shape (m, n) (or (m,) for n = 1), real, finite, m >= 1.
+
+    Every malformed file raises :class:`InvalidInput` with one line naming the
+    file and what is wrong; nothing is printed and no other exception escapes.
+    """
+    label, path = path_text, Path(path_text)
+    if path.suffix not in (".npy", ".csv"):
+        raise _refuse(label, "is neither .npy nor .csv: use a .npy or .csv file")
+    try:
+        if not path.exists():
+            raise _refuse(label, "does not exist")
         if not path.is_file():
-            raise InvalidInput(f"sample file {path_text!r} does not exist")
-        if path.suffix == ".npy":
-            raw = np.load(path, allow_pickle=False)
-        else:
-            raw = np.loadtxt(path, delimiter=",", ndmin=2)
-        if np.iscomplexobj(raw) or raw.dtype.kind not in "biuf":
-            raise InvalidInput(f"sample file {path_text!r} must hold real numbers, not {raw.dtype}")
-        pts = np.asarray(raw, dtype=np.float64)
-    except (OSError, ValueError) as err:
-        raise InvalidInput(f"sample file {path_text!r} could not be read: {err}") from None
-    if n == 1 and pts.ndim == 1:
-        pts = pts[:, None]
-    if pts.ndim != 2 or pts.shape[1] != n:
-        raise InvalidInput(f"sample file {path_text!r} has shape {pts.shape}; expected (m, {n})")
-    if len(pts) == 0:
-        raise InvalidInput(f"sample file {path_text!r} holds no types")
-    if not np.all(np.isfinite(pts)) or pts.min() < 0.0 or pts.max() > 1.0:
-        raise InvalidInput(f"sample file {path_text!r}: every type must lie in [0, 1]^{n}")
+            raise _refuse(label, "is not a file")
+        raw = _read_npy(path, label) if path.suffix == ".npy" else _read_csv(path, label)
+    except InvalidInput:
+        raise
+    except (OSError, ValueError, EOFError) as err:  # unreadable, or a damaged .npy header or body
+        raise _refuse(label, f"could not be read: {err}") from None
+    kind = raw.dtype.kind
+    if kind not in "iuf":
+        what = {"b": "booleans", "c": "complex numbers"}.get(kind, f"values of dtype {raw.dtype}")
+        raise _refuse(label, f"holds {what}; types must be real numbers")
+    if raw.size == 0:
+        raise _refuse(label, "holds no types")
+    pts = raw[:, None] if n == 1 and raw.ndim == 1 else raw
+    if pts.ndim != 2:
+        raise _refuse(label, f"has shape {raw.shape}; expected (m, {n}): one row per type, one column per good")
+    if pts.shape[1] != n:
+        raise _refuse(label, f"has {pts.shape[1]} columns (shape {raw.shape}); the setting has {n} goods")
+    with np.errstate(over="ignore"):  # a float128 beyond float64's range becomes inf, refused below
+        pts = np.asarray(pts, dtype=np.float64)
+    bad = ~np.all(np.isfinite(pts), axis=1)
+    if bad.any():
+        r = int(np.argmax(bad))
+        raise _refuse(label, f"row {r + 1} holds NaN or infinity: {pts[r].tolist()}")
+    bad = np.any((pts < 0.0) | (pts > 1.0), axis=1)
+    if bad.any():
+        r = int(np.argmax(bad))
+        raise _refuse(label, f"row {r + 1} = {pts[r].tolist()} lies outside [0, 1]^{n}; every type must")
     return SampleDistribution(path=str(path), points=pts)
 
 

@@ -18,7 +18,6 @@ Sample-based laws use the same cells as a histogram of the sample.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from fractions import Fraction
 from math import lcm
@@ -27,14 +26,10 @@ import numpy as np
 
 from grids.distributions import ProductDistribution
 from grids.errors import InvalidInput
+from grids import memory
 from grids.settings import Setting
 
 QUADRATURE_RULES = ("cell", "away")
-# Peak RSS per grid point of a gradient-form solve, measured by tests/benchmarks/bench_solve.py
-# (2D k = 128: 7 KB, 3D k = 24: 12 KB above a 120 MiB interpreter base), with headroom.
-_BYTES_PER_POINT = {1: 4_000, 2: 10_000, 3: 16_000}
-_BASE_BYTES = 200 * 2**20
-
 
 @dataclass(frozen=True, eq=False)
 class Grid:
@@ -111,15 +106,6 @@ def _axis_index(samples: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarr
     return live[np.clip(pos, 0, len(live) - 1)]
 
 
-def estimated_bytes(n: int, k: int) -> int:
-    """A rough peak-memory estimate of a gradient-form solve on this grid."""
-    return _BASE_BYTES + (k + 1) ** n * _BYTES_PER_POINT.get(n, 32_000)
-
-
-def _available_bytes() -> int:
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-
-
 def make_grid(setting: Setting, k: int, quadrature: str = "cell") -> Grid:
     """Discretize the setting's type space with k cells per axis.
 
@@ -127,18 +113,21 @@ def make_grid(setting: Setting, k: int, quadrature: str = "cell") -> Grid:
     ------
     InvalidInput
         k < 2, an unknown rule, c not on the grid (the message names sizes that
-        work), or a grid whose estimated memory exceeds this machine's.
+        work), or a grid too large for this machine in every form and solver
+        (:func:`grids.memory.least_bytes`; the solve refuses what its own form and solver
+        cannot fit, see ``solvers.memory_check``).
     """
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 2:
         raise InvalidInput(f"grid size k = {k!r} must be an integer >= 2")
     if quadrature not in QUADRATURE_RULES:
         raise InvalidInput(f"unknown quadrature {quadrature!r}; known: {', '.join(QUADRATURE_RULES)}")
     n, c = setting.n, setting.c
-    need = estimated_bytes(n, k)
-    if need > 0.75 * _available_bytes():
+    need = memory.least_bytes(n, k)
+    if need > memory.memory_limit():
         raise InvalidInput(
-            f"grid k = {k} in {n}D has {(k + 1) ** n:,} points and needs about {need / 2**30:.1f} GiB; "
-            f"this machine has {_available_bytes() / 2**30:.1f} GiB"
+            f"grid k = {k} in {n}D has {(k + 1) ** n:,} points and needs about {need / 2**30:.1f} GiB in any form "
+            f"and solver; this machine has {memory.available_bytes() / 2**30:.1f} GiB (a solve may use "
+            f"{memory.MEMORY_FRACTION:.0%}): use a smaller grid"
         )
     mc = c * k
     if np.any(np.abs(mc - np.round(mc)) > 1e-9):

@@ -13,6 +13,7 @@ from solvers import arguments as arg
 from solvers.backends import BackendOptions, require_backend
 from solvers.gradient.solve import solve_gradient
 from solvers.measure.solve import TRANSPORT_SOURCES
+from solvers.memory_check import check_memory
 from solvers.solution import Solution, WarmStart
 from solvers.gradient.warm_start import check_warm_start_name, coarse_warm_start, require_warm_start
 
@@ -90,6 +91,8 @@ def validate(setting: str | Setting, grid: int | Grid = 64, **kwargs: Any) -> tu
     options = {name: kwargs.pop(name) for name in SOLVE_OPTIONS if name in kwargs}
     check_options(**options)
     s, g = _resolve(setting, grid, options.get("quadrature", "cell"), kwargs)
+    # per form, backend and symmetry group (solvers.memory_check): a grid that would not fit is refused here
+    check_memory(s, g, options.get("form", "gradient"), options.get("solver", "highs"), options.get("fold"))
     if options.get("form", "gradient") == "measure":
         require_density(s)
     warm_start = options.get("warm_start", "none")

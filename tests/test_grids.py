@@ -7,7 +7,14 @@ DESIGN §1.1 and grids/grid.py's docstring (cells of half-width h/2 clipped to
 
 from __future__ import annotations
 
+import os
+import pickle
 import re
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pytest
@@ -21,6 +28,7 @@ LAWS = ("uniform", "beta:2,2", "beta:0.5,3", "truncnorm:0.5,0.2", "truncnorm:0.1
 # Weights are cell masses divided by their sum: they sum to 1 up to float
 # round-off of a sum of at most a few hundred terms (~1e-15); 1e-12 is loose.
 SUM_TOL = 1e-12
+REPO = Path(__file__).resolve().parents[1]
 
 
 def _dim(name: str) -> int:
@@ -302,41 +310,155 @@ def test_random_sample_histogram_in_3d(tmp_path) -> None:
     assert np.allclose(g.weights, _expected_histogram(pts, 5), rtol=0, atol=1e-15)  # division round-off
 
 
-@pytest.mark.parametrize("bad,n", [
-    (np.array([[0.2, 1.5]]), 2),               # outside [0, 1]
-    (np.array([[0.2, -0.01]]), 2),             # outside [0, 1]
-    (np.array([[0.2, np.nan]]), 2),            # not a number
-    (np.array([[0.2, 0.3, 0.4]]), 2),          # wrong width
-    (np.array([0.2, 0.3, 0.4]), 2),            # flat array for two goods
-    (np.zeros((2, 2, 2)), 2),                  # three axes
-    (np.zeros((0, 2)), 2),                     # no types
-])
-def test_bad_sample_arrays_are_refused(tmp_path, bad: np.ndarray, n: int) -> None:
-    path = tmp_path / "bad.npy"
-    np.save(path, bad)
-    with pytest.raises(InvalidInput, match="sample file"):
-        parse_distribution(f"samples:{path}", n)
+# Every malformed sample file, each as (file name, how to write it, a fragment of
+# its refusal). The same table runs in-process and through the command line.
+def _npy(arr: np.ndarray) -> Callable[[Path], None]:
+    return lambda p: np.save(p, arr)
 
 
-def test_bad_sample_csv_is_refused(tmp_path) -> None:
-    path = tmp_path / "bad.csv"
-    path.write_text("0.1,0.2\n0.3,1.7\n")
-    with pytest.raises(InvalidInput, match="sample file"):
-        make_setting("amm2d", dist=f"samples:{path}")
-    path.write_text("x1,x2\n0.1,0.2\n")  # a header line is not a number
-    with pytest.raises(InvalidInput, match="sample file"):
-        make_setting("amm2d", dist=f"samples:{path}")
+def _text(text: str) -> Callable[[Path], None]:
+    return lambda p: p.write_text(text)
 
 
-def test_missing_or_unsupported_sample_file_is_refused(tmp_path) -> None:
-    with pytest.raises(InvalidInput, match="does not exist"):
-        parse_distribution(f"samples:{tmp_path / 'nope.npy'}", 2)
-    with pytest.raises(InvalidInput):  # a folder is not a file
-        parse_distribution(f"samples:{tmp_path}", 2)
-    txt = tmp_path / "types.txt"
-    txt.write_text("0.1 0.2\n")
-    with pytest.raises(InvalidInput, match=r"\.npy or \.csv"):
-        parse_distribution(f"samples:{txt}", 2)
+def _npz_renamed(p: Path) -> None:
+    with p.open("wb") as fh:
+        np.savez(fh, types=SAMPLES_2D)
+
+
+def _pickled(p: Path) -> None:
+    p.write_bytes(pickle.dumps(SAMPLES_2D))
+
+
+def _object_npy(p: Path) -> None:
+    np.save(p, np.array([[0.1, None]], dtype=object), allow_pickle=True)
+
+
+def _truncated_npy(p: Path) -> None:
+    np.save(p, SAMPLES_2D)
+    p.write_bytes(p.read_bytes()[:-8])
+
+
+def _unreadable(p: Path) -> None:
+    # Reading /proc/self/mem at offset 0 fails with EIO for every user, root included
+    # (chmod 000 would not stop root); the file itself exists and is a regular file.
+    if not Path("/proc/self/mem").is_file():
+        pytest.skip("needs Linux /proc/self/mem for a file that exists but cannot be read")
+    p.symlink_to("/proc/self/mem")
+
+
+MALFORMED: dict[str, tuple[str, Callable[[Path], None] | None, str]] = {
+    "missing": ("nope.npy", None, "does not exist"),
+    "folder": ("folder.npy", lambda p: p.mkdir(), "is not a file"),
+    "unreadable": ("mem.npy", _unreadable, "could not be read"),
+    "unreadable-csv": ("mem.csv", _unreadable, "could not be read"),
+    "suffix": ("types.txt", _text("0.1,0.2\n"), "use a .npy or .csv file"),
+    "npz-as-npy": ("types.npy", _npz_renamed, "zip archive"),
+    "pickle-as-npy": ("types.npy", _pickled, "a pickle"),
+    "object-npy": ("types.npy", _object_npy, "could not be read"),
+    "text-as-npy": ("types.npy", _text("0.1,0.2\n"), "not in .npy format"),
+    "truncated-npy": ("types.npy", _truncated_npy, "could not be read"),
+    "empty-file-npy": ("types.npy", _text(""), "holds no types"),
+    "empty-array-npy": ("types.npy", _npy(np.zeros((0, 2))), "holds no types"),
+    "empty-csv": ("types.csv", _text(""), "holds no types"),
+    "comments-only-csv": ("types.csv", _text("# x1,x2\n\n"), "holds no types"),
+    "ragged-csv": ("types.csv", _text("0.1,0.2\n0.3\n"), "ragged: line 2 has 1 values"),
+    "header-csv": ("types.csv", _text("x1,x2\n0.1,0.2\n"), "line 1, column 1: 'x1' is not a number"),
+    "semicolon-csv": ("types.csv", _text("0.1;0.2\n"), "is not a number"),
+    "binary-csv": ("types.csv", lambda p: p.write_bytes(b"\xff\xfe\x00\x01"), "not a text file"),
+    "3-columns-npy": ("types.npy", _npy(np.full((4, 3), 0.5)), "3 columns"),
+    "3-columns-csv": ("types.csv", _text("0.1,0.2,0.3\n"), "3 columns"),
+    "1-column-csv": ("types.csv", _text("0.1\n0.2\n"), "1 columns"),
+    "flat-npy": ("types.npy", _npy(np.array([0.2, 0.3, 0.4])), "shape (3,)"),
+    "3-axes-npy": ("types.npy", _npy(np.zeros((2, 2, 2))), "shape (2, 2, 2)"),
+    "nan-npy": ("types.npy", _npy(np.array([[0.2, 0.3], [0.2, np.nan]])), "row 2 holds NaN or infinity"),
+    "inf-npy": ("types.npy", _npy(np.array([[np.inf, 0.3]])), "row 1 holds NaN or infinity"),
+    "inf-csv": ("types.csv", _text("0.1,0.2\n-inf,0.5\n"), "row 2 holds NaN or infinity"),
+    "nan-csv": ("types.csv", _text("nan,0.5\n"), "row 1 holds NaN or infinity"),
+    "strings-npy": ("types.npy", _npy(np.array([["a", "b"], ["c", "d"]])), "real numbers"),
+    "bool-npy": ("types.npy", _npy(np.array([[True, False]])), "booleans"),
+    "complex-npy": ("types.npy", _npy(np.array([[0.1 + 0.0j, 0.2]])), "complex numbers"),
+    "complex-csv": ("types.csv", _text("0.1,1+2j\n"), "'1+2j' is not a number"),
+    "above-box-npy": ("types.npy", _npy(np.array([[0.2, 1.5]])), "outside [0, 1]^2"),
+    "below-box-npy": ("types.npy", _npy(np.array([[0.2, 0.3], [0.2, -0.01]])), "row 2 = [0.2, -0.01] lies outside"),
+    "above-box-csv": ("types.csv", _text("0.1,0.2\n0.3,1.7\n"), "outside [0, 1]^2"),
+    "int-above-box-npy": ("types.npy", _npy(np.array([[0, 2]])), "outside [0, 1]^2"),
+}
+
+
+def _write_malformed(tmp_path: Path, case: str) -> tuple[Path, str]:
+    name, write, fragment = MALFORMED[case]
+    path = tmp_path / name
+    if write is not None:
+        write(path)
+    return path, fragment
+
+
+@pytest.mark.parametrize("case", MALFORMED)
+def test_malformed_sample_file_is_refused_with_one_line(tmp_path, case: str) -> None:
+    path, fragment = _write_malformed(tmp_path, case)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing may be printed on the way to the refusal
+        with pytest.raises(InvalidInput) as info:
+            make_setting("amm2d", dist=f"samples:{path}")
+    msg = str(info.value)
+    assert msg.startswith(f"sample file {str(path)!r} ") and fragment in msg, msg
+    assert "\n" not in msg
+
+
+# One subprocess per kind of malformation (each costs ~1 s of interpreter start-up).
+CLI_CASES = ("missing", "unreadable", "npz-as-npy", "pickle-as-npy", "empty-file-npy", "empty-csv", "ragged-csv",
+             "3-columns-csv", "nan-npy", "inf-csv", "header-csv", "bool-npy", "complex-npy", "above-box-csv")
+
+
+@pytest.mark.parametrize("case", CLI_CASES)
+def test_malformed_sample_file_exits_2_with_one_line_on_stderr(tmp_path, case: str) -> None:
+    path, fragment = _write_malformed(tmp_path, case)
+    proc = subprocess.run([sys.executable, "-m", "solvers", "--setting", "amm2d", "--grid", "8",
+                           "--dist", f"samples:{path}"], cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stdout == ""
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1, proc.stderr  # no warning, no traceback
+    assert lines[0].startswith("solve: bad input: sample file") and fragment in lines[0], lines[0]
+
+
+def test_single_type_is_accepted(tmp_path) -> None:
+    # One type is a valid (degenerate) law: all its mass on the nearest grid point.
+    for suffix in ("npy", "csv"):
+        path = tmp_path / f"one.{suffix}"
+        if suffix == "npy":
+            np.save(path, np.array([[0.3, 0.9]]))
+        else:
+            path.write_text("0.3,0.9\n")
+        g = make_grid(make_setting("amm2d", dist=f"samples:{path}"), 4)
+        # (0.3, 0.9) -> lattice (1, 4) at k = 4; a single count over 1 type is exactly 1.
+        assert g.weights.reshape(5, 5)[1, 4] == 1.0 and np.count_nonzero(g.weights) == 1
+    np.save(tmp_path / "one1d.npy", np.array([0.7]))  # 1 good: a flat array of one type
+    assert make_setting("amm1d", dist=f"samples:{tmp_path / 'one1d.npy'}").dist.points.shape == (1, 1)
+
+
+def test_integer_samples_on_the_box_corners_are_accepted(tmp_path) -> None:
+    path = tmp_path / "corners.npy"
+    np.save(path, np.array([[0, 0], [1, 1], [0, 1]], dtype=np.int64))
+    pts = make_setting("amm2d", dist=f"samples:{path}").dist.points
+    assert pts.dtype == np.float64
+    np.testing.assert_array_equal(pts, [[0.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
+
+
+def test_correlated_samples_are_accepted_and_solved(tmp_path) -> None:
+    from solvers import solve
+
+    rng = np.random.default_rng(7)
+    x1 = rng.random(2000)
+    pts = np.clip(np.stack([x1, x1 + 0.05 * rng.standard_normal(2000)], axis=1), 0.0, 1.0)
+    path = tmp_path / "correlated.npy"
+    np.save(path, pts)
+    sol = solve("amm2d", 8, dist=f"samples:{path}")
+    assert sol.status == "optimal"
+    # the law sits near the diagonal: the histogram puts most mass within one cell of it
+    lat = sol.grid.lattice
+    assert sol.grid.weights[np.abs(lat[:, 0] - lat[:, 1]) <= 1].sum() > 0.9
 
 
 def test_overlong_sample_path_is_invalid_input() -> None:

@@ -182,14 +182,15 @@ MECHANISMS = tuple(ROWS)
 def _lp_refusal(ctx: _Context) -> str | None:
     """Why the exact LP cannot run here: continuous laws, or a size that would not fit."""
     from solvers.auction.interim import check_interim_size
-    from solvers.auction.expost import available_bytes, expost_size
+    from grids.memory import memory_limit
+    from solvers.auction.expost import expost_size
 
     s = ctx.setting
     if not s.is_discrete:
         return "the exact LP needs discrete types: pass --grid K (grid=K)"
     if ctx.lp_options.get("formulation") == "ex_post":
         need = expost_size(s)["bytes"]
-        if need > 0.75 * available_bytes():
+        if need > memory_limit():
             return (f"the ex-post LP would need about {need / 2**30:.1f} GiB; use the interim formulation "
                     "or the optimal broker (--mechanism broker)")
         return None

@@ -7,12 +7,12 @@ straightforward check of the column-generation formulation
 
 from __future__ import annotations
 
-import os
 import time
 
 import numpy as np
 from scipy import sparse
 
+from grids import memory
 from grids.auction import AuctionSetting
 from grids.errors import InvalidInput
 from solvers.auction.block import AuctionLPResult, interim_block, make_result, new_highs
@@ -35,10 +35,6 @@ def expost_size(setting: AuctionSetting) -> dict[str, int]:
             "bytes": BASE_BYTES + BYTES_PER_NONZERO * nnz}
 
 
-def available_bytes() -> int:
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-
-
 def solve_expost(setting: AuctionSetting, *, time_limit: float, gap_tol: float, method: str = "simplex",
                  memory_limit: float | None = None) -> AuctionLPResult:
     """The ex-post LP: per profile t, q_i(t) in [0, D_i], r_j(t) in [0, S_j], sum_i q_i(t) = sum_j r_j(t).
@@ -50,7 +46,7 @@ def solve_expost(setting: AuctionSetting, *, time_limit: float, gap_tol: float, 
     define the interim allocations; BIC and IR come from :func:`interim_block`.
     """
     size = expost_size(setting)
-    limit = 0.75 * available_bytes() if memory_limit is None else memory_limit
+    limit = memory.memory_limit() if memory_limit is None else memory_limit
     if size["bytes"] > limit:
         raise InvalidInput(
             f"the ex-post LP of {setting.buyers}x{setting.sellers} with {setting.values.size}x{setting.costs.size}"

@@ -34,12 +34,12 @@ import time
 import numpy as np
 from scipy import sparse
 
+from grids import memory
 from grids.auction import AuctionSetting
 from grids.errors import InvalidInput
 from solvers import status as st
 from solvers.auction.block import (AuctionLPResult, InterimBlock, interim_block, lagrangian_bound, make_result,
                                    new_highs)
-from solvers.auction.expost import available_bytes
 from solvers.auction.pricing import MultisetPricer, ProfilePricer
 from solvers.backends.highs import pass_lp, run_highs
 
@@ -94,7 +94,7 @@ def _column(block: InterimBlock, qc: np.ndarray, sc: np.ndarray) -> tuple[np.nda
 def check_interim_size(setting: AuctionSetting, symmetric: bool) -> int:
     """Pricing work per round; refuse a setting beyond :data:`PRICING_LIMIT` or this machine's memory."""
     work = MultisetPricer.work(setting) if symmetric else setting.profiles * (setting.buyers + setting.sellers)
-    need, have = BYTES_PER_ENTRY * work, 0.75 * available_bytes()
+    need, have = BYTES_PER_ENTRY * work, memory.memory_limit()
     if work > PRICING_LIMIT or need > have:
         what = "multisets x units" if symmetric else "profiles x agents"
         raise InvalidInput(

@@ -1,0 +1,162 @@
+"""Peak-memory estimates of a solve, per form, backend kind and symmetry group, calibrated on measured peaks.
+
+peak = MEMORY_BASE + HEADROOM N (per_point + F per_lp_point / G), with N = (k + 1)^n grid
+points, G the order of the symmetry group the LPs are folded by (1: unfolded) and
+F = FIRST_ORDER_LP_FACTOR for a first-order backend (1 for HiGHS simplex).
+``per_point`` covers arrays on the full grid (weights, u and g, the certificate,
+the fold maps), ``per_lp_point`` the LP, the backend's copies and its factors per
+folded point. Both are the tightest linear envelope of :data:`MEMORY_CALIBRATION`
+(every measured peak covered, the sum of estimate / peak minimal: a small LP,
+``python tests/benchmarks/bench_memory.py --fit``), then widened by HEADROOM.
+This module knows grid sizes only; which backend is first-order and which group
+a solve folds by is decided in ``solvers``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from math import factorial
+
+from grids.errors import InvalidInput
+
+FORMS = ("gradient", "measure")
+MEMORY_FRACTION = 0.75  # of this machine's memory a solve may plan to use
+MIB = 2**20
+
+
+@dataclass(frozen=True)
+class MemoryModel:
+    """Bytes per grid point (``per_point``) and per folded LP point (``per_lp_point``) of one form in nD."""
+
+    per_point: float
+    per_lp_point: float
+
+
+@dataclass(frozen=True)
+class MemoryMeasurement:
+    """One measured peak: a whole ``solve`` command line (tests/benchmarks/bench_memory.py).
+
+    ``case`` names the setting and belief c (``mult``: ``--transport multipliers``),
+    ``group`` the symmetry group order the run folded by, ``rows`` the LP rows at the
+    end (the summary's ``lp.rows``), ``peak_mib`` the child's ru_maxrss.
+    """
+
+    case: str
+    n: int
+    k: int
+    form: str
+    solver: str
+    first_order: bool
+    group: int
+    rows: int
+    peak_mib: float
+
+
+# 2-core CPU machine, HiGHS 1.16, Python 3.11; peak of the whole command (imports, grid, LP,
+# certificate, menu profit, summary). Fields: case, n, k, form, solver, first-order, G, rows, MiB.
+# Not calibration data: amm2d c=1/4,3/8 k = 256 measure with --transport auto (its separate
+# transport LP stopped with solver_error after 215 s at 1018 MiB; the multipliers run is below),
+# pdlp gradient k = 128 (time limit in cut round 3, 206 MiB) and measure c=1/4,3/8 k = 512
+# (stopped unfinished after 20 min at 2473 MiB; its estimate is 4.4 GiB).
+MEMORY_CALIBRATION: tuple[MemoryMeasurement, ...] = (
+    MemoryMeasurement("amm1d c=1/4", 1, 5000, "gradient", "highs", False, 1, 10000, 133),  # 1 s
+    MemoryMeasurement("amm1d c=1/4", 1, 20000, "gradient", "highs", False, 1, 40000, 174),  # 5 s
+    MemoryMeasurement("amm1d", 1, 20000, "gradient", "highs", False, 1, 40000, 174),  # 3 s
+    MemoryMeasurement("amm1d c=1/4", 1, 80000, "gradient", "highs", False, 1, 160000, 351),  # 36 s
+    MemoryMeasurement("amm2d", 2, 64, "gradient", "highs", False, 8, 2112, 130),  # 1 s
+    MemoryMeasurement("amm2d", 2, 128, "gradient", "highs", False, 8, 8320, 146),  # 2 s
+    MemoryMeasurement("amm2d", 2, 256, "gradient", "highs", False, 8, 33024, 213),  # 6 s
+    MemoryMeasurement("amm2d c=1/4,3/8", 2, 32, "gradient", "highs", False, 1, 4334, 130),  # 2 s
+    MemoryMeasurement("amm2d c=1/4,3/8", 2, 64, "gradient", "highs", False, 1, 17407, 165),  # 1 s
+    MemoryMeasurement("amm2d c=1/4,3/8", 2, 128, "gradient", "highs", False, 1, 83273, 362),  # 19 s
+    MemoryMeasurement("amm2d c=1/4,3/8", 2, 192, "gradient", "highs", False, 1, 179177, 617),  # 190 s
+    MemoryMeasurement("amm2d c=1/4,3/8", 2, 32, "gradient", "scs", True, 1, 4345, 167),  # 5 s
+    MemoryMeasurement("amm2d c=1/4,3/8", 2, 64, "gradient", "pdlp", True, 1, 17521, 195),  # 38 s
+    MemoryMeasurement("amm2d c=1/4,3/8", 2, 64, "gradient", "scs", True, 1, 17877, 226),  # 19 s
+    MemoryMeasurement("amm3d", 3, 16, "gradient", "highs", False, 48, 720, 144),  # 3 s
+    MemoryMeasurement("amm3d c=1/4,3/8,1/2", 3, 16, "gradient", "highs", False, 2, 14663, 157),  # 3 s
+    MemoryMeasurement("amm3d", 3, 24, "gradient", "highs", False, 48, 2184, 201),  # 2 s
+    MemoryMeasurement("amm3d c=1/4,3/8,1/2", 3, 24, "gradient", "highs", False, 2, 53629, 308),  # 14 s
+    MemoryMeasurement("amm3d", 3, 32, "gradient", "highs", False, 48, 4896, 310),  # 4 s
+    MemoryMeasurement("amm3d c=1/4,3/8,1/2", 3, 32, "gradient", "highs", False, 2, 119182, 515),  # 138 s
+    MemoryMeasurement("amm1d c=1/4", 1, 5000, "measure", "highs", False, 1, 19997, 149),  # 2 s
+    MemoryMeasurement("amm1d c=1/4", 1, 20000, "measure", "highs", False, 1, 79997, 218),  # 10 s
+    MemoryMeasurement("amm1d c=1/4", 1, 80000, "measure", "highs", False, 1, 319997, 495),  # 36 s
+    MemoryMeasurement("amm2d", 2, 128, "measure", "highs", False, 8, 17459, 155),  # 2 s
+    MemoryMeasurement("amm2d", 2, 256, "measure", "highs", False, 8, 69281, 254),  # 5 s
+    MemoryMeasurement("amm2d", 2, 512, "measure", "highs", False, 8, 276115, 666),  # 18 s
+    MemoryMeasurement("amm2d", 2, 1000, "measure", "highs", False, 8, 1051133, 2154),  # 137 s
+    MemoryMeasurement("amm2d c=1/4,3/8", 2, 64, "measure", "highs", False, 1, 34458, 165),  # 4 s
+    MemoryMeasurement("amm2d c=1/4,3/8", 2, 128, "measure", "highs", False, 1, 137632, 294),  # 16 s
+    MemoryMeasurement("amm2d c=1/4,3/8", 2, 192, "measure", "highs", False, 1, 309618, 517),  # 63 s
+    MemoryMeasurement("amm2d c=1/4,3/8 mult", 2, 256, "measure", "highs", False, 1, 550350, 1019),  # 222 s
+    MemoryMeasurement("amm2d c=1/4,3/8", 2, 384, "measure", "highs", False, 1, 1238024, 1697),  # 120 s
+    MemoryMeasurement("amm2d c=1/4,3/8 mult", 2, 64, "measure", "scs", True, 1, 34458, 212),  # 9 s
+    MemoryMeasurement("amm2d c=1/4,3/8 mult", 2, 128, "measure", "pdlp", True, 1, 137632, 245),  # 45 s
+    MemoryMeasurement("amm2d c=1/4,3/8 mult", 2, 128, "measure", "scs", True, 1, 137632, 452),  # 56 s
+    MemoryMeasurement("amm3d", 3, 16, "measure", "highs", False, 48, 2046, 144),  # 2 s
+    MemoryMeasurement("amm3d c=1/4,3/8,1/2", 3, 16, "measure", "highs", False, 2, 40290, 175),  # 17 s
+    MemoryMeasurement("amm3d", 3, 24, "measure", "highs", False, 48, 6424, 186),  # 2 s
+    MemoryMeasurement("amm3d c=1/4,3/8,1/2", 3, 24, "measure", "highs", False, 2, 134719, 316),  # 225 s
+    MemoryMeasurement("amm3d", 3, 32, "measure", "highs", False, 48, 14667, 284),  # 4 s
+)
+
+MEMORY_BASE = 150 * MIB       # interpreter and imports: 124 MiB measured (HiGHS, k = 8), 142 MiB with cvxpy (SCS)
+FIRST_ORDER_LP_FACTOR = 2.0   # LP part of first-order runs against HiGHS on the same case: SCS 2.0 (gradient
+                              # k = 64) and 1.8 (measure k = 128), PDLP 1.7 (gradient k = 64), 0.7 (measure k = 128)
+HEADROOM = 1.25               # same-size cases differ by up to ~1.35x per point (measure c=1/4,3/8: 10.5 KB at
+                              # k = 192, 14.2 KB at k = 256); rough laws add cut rows
+MEMORY_MODELS: dict[tuple[str, int], MemoryModel] = {
+    ("gradient", 1): MemoryModel(0, 2_635),
+    ("gradient", 2): MemoryModel(0, 13_358),
+    ("gradient", 3): MemoryModel(4_408, 12_483),
+    ("measure", 1): MemoryModel(0, 4_522),
+    ("measure", 2): MemoryModel(426, 13_370),
+    ("measure", 3): MemoryModel(3_596, 15_089),
+}
+
+
+def estimated_bytes(n: int, k: int, form: str = "gradient", first_order: bool = False, group_order: int = 1) -> int:
+    """Estimated peak bytes of one solve: base + HEADROOM N (per_point + F per_lp_point / G).
+
+    Parameters
+    ----------
+    n, k : int
+        Goods and cells per axis; N = (k + 1)^n points.
+    form : {"gradient", "measure"}
+    first_order : bool
+        A first-order backend (PDLP, SCS, cuPDLPx): F = FIRST_ORDER_LP_FACTOR, else 1.
+    group_order : int
+        Order G of the symmetry group the LPs are folded by (1: unfolded).
+
+    Notes
+    -----
+    More than 3 goods is unmeasured: the 3-good model, scaled by n / 3.
+    """
+    if form not in FORMS:
+        raise InvalidInput(f"no memory model for form {form!r}; known: {', '.join(FORMS)}")
+    model = MEMORY_MODELS[(form, min(max(n, 1), 3))]
+    lp = model.per_lp_point * (FIRST_ORDER_LP_FACTOR if first_order else 1.0) / max(group_order, 1)
+    goods = max(n, 3) / 3  # 1 up to 3 goods
+    return int(MEMORY_BASE + (k + 1) ** n * HEADROOM * goods * (model.per_point + lp))
+
+
+def least_bytes(n: int, k: int) -> int:
+    """The smallest estimate of any solve on this grid: a grid above it fits no form or solver.
+
+    min over forms of estimated_bytes(n, k, form, simplex, G = 2^n n!), the largest group of
+    signed axis permutations.
+    """
+    group = 2**n * factorial(n)
+    return min(estimated_bytes(n, k, form, False, group) for form in FORMS)  # first-order only adds (factor >= 1)
+
+
+def available_bytes() -> int:
+    """This machine's physical memory in bytes."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def memory_limit() -> float:
+    """Bytes a solve may plan to use: MEMORY_FRACTION of :func:`available_bytes`."""
+    return MEMORY_FRACTION * available_bytes()

@@ -1,0 +1,53 @@
+"""Refuse a solve whose estimated peak memory exceeds this machine's, once form and solver are known.
+
+:func:`grids.make_grid` refuses only grids that no form or solver could fit;
+here the estimate of :func:`grids.memory.estimated_bytes` is taken for the form,
+the backend (simplex or first-order) and the symmetry group the LPs will be
+folded by, and a solve that would not fit is refused before any work.
+"""
+
+from __future__ import annotations
+
+from grids import Grid, InvalidInput, Setting
+from grids import memory
+from solvers.symmetry import GridSymmetry
+
+# Backends whose LP part the model scales by grids.memory.FIRST_ORDER_LP_FACTOR; the same
+# set as the backend classes with ``first_order = True`` (a test keeps the two equal).
+FIRST_ORDER_SOLVERS = frozenset({"pdlp", "scs", "cupdlpx"})
+
+
+def check_memory(setting: Setting, grid: Grid, form: str, solver: str, fold: bool | None) -> int:
+    """The estimated peak bytes of this solve; InvalidInput when over :func:`grids.memory.memory_limit`.
+
+    The symmetry group is detected (as the solve would, on the weights; the
+    measure form detects on mu, the same group for a law symmetric about c)
+    only when the unfolded estimate does not fit; ``fold=False`` estimates the
+    unfolded LP.
+    """
+    n, k = grid.n, grid.k
+    first_order = solver in FIRST_ORDER_SOLVERS
+    limit = memory.memory_limit()
+    group = 1
+    need = memory.estimated_bytes(n, k, form, first_order, group)
+    if need > limit and fold is not False:
+        group = GridSymmetry.detect(setting, grid).order
+        need = memory.estimated_bytes(n, k, form, first_order, group)
+    if need > limit:
+        folded = f"folded by a group of order {group}" if group > 1 else "unfolded"
+        raise InvalidInput(
+            f"grid k = {k} in {n}D ({grid.size:,} points, {form} form, solver {solver}, {folded}) needs about "
+            f"{need / 2**30:.1f} GiB; this machine has {memory.available_bytes() / 2**30:.1f} GiB (a solve may "
+            f"use {memory.MEMORY_FRACTION:.0%}): use a smaller grid{_largest_hint(n, k, form, first_order, group)}"
+        )
+    return need
+
+
+def _largest_hint(n: int, k: int, form: str, first_order: bool, group: int) -> str:
+    """' (k <= K fits this estimate)' for the largest such K below k, or '' when none does."""
+    limit = memory.memory_limit()
+    lo, hi = 1, k  # estimated_bytes grows with k: bisect for the last size that fits
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if memory.estimated_bytes(n, mid, form, first_order, group) <= limit else (lo, mid)
+    return f" (k <= {lo} fits this estimate)" if lo >= 2 else ""

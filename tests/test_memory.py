@@ -1,0 +1,132 @@
+"""Memory refusal per form, backend and symmetry group (grids.memory.estimated_bytes, solvers.memory_check).
+
+The machine's memory is patched to 8 GiB (solves may plan for 6 GiB of it), so
+every answer here is the same on any machine. Nothing is solved: the solve
+steps are replaced by a stub that records that the input check let them run.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import grids.memory
+import solvers.backends
+import solvers.measure.solve
+from grids import InvalidInput, make_grid, make_setting
+from solvers import solve
+from solvers.memory_check import FIRST_ORDER_SOLVERS, check_memory
+
+REPO = Path(__file__).resolve().parents[1]
+GIB = 2**30
+# Every estimate must cover its measured peak (never under) and stay within a factor of
+# it. HiGHS: the envelope sits at most ~1.3x above a peak (same-size cases differ that
+# much), times HEADROOM 1.25, so 2x is loose. First-order: FIRST_ORDER_LP_FACTOR is the
+# worst backend's (SCS); PDLP's measure form needs 0.7x HiGHS's LP memory, so its
+# estimate sits ~2.9x above its peak: 3x.
+OVER_SIMPLEX, OVER_FIRST_ORDER = 2.0, 3.0
+
+
+@pytest.fixture
+def eight_gib(monkeypatch) -> None:
+    monkeypatch.setattr(grids.memory, "available_bytes", lambda: 8 * GIB)
+
+
+@pytest.fixture
+def no_solve(monkeypatch) -> list[str]:
+    """Replace both solve steps by a stub that records the form it was asked for."""
+    calls: list[str] = []
+
+    def stub(form: str):
+        def record(*args, **kwargs):
+            calls.append(form)
+            return "not solved"
+        return record
+
+    monkeypatch.setattr(solvers.measure.solve, "solve_measure", stub("measure"))
+    monkeypatch.setattr(sys.modules["solvers.api"], "solve_gradient", stub("gradient"))
+    return calls
+
+
+def test_readme_k1000_measure_form_passes_the_check_on_8_gib(eight_gib, no_solve) -> None:
+    # README: `solve --setting amm2d --grid 1000 --form measure`, measured 2.1 GB peak.
+    s = make_setting("amm2d")
+    need = check_memory(s, make_grid(s, 1000), "measure", "highs", None)
+    assert 2.0 * GIB < need < 6 * GIB  # covers the measured 2.1 GB, fits 3/4 of 8 GiB
+    assert solve("amm2d", grid=1000, form="measure") == "not solved"
+    assert no_solve == ["measure"]
+
+
+@pytest.mark.parametrize("kwargs,fragment", [
+    ({"belief": "0.25,0.375"}, "gradient form, solver highs, unfolded"),    # no symmetry to fold by
+    ({"form": "measure", "fold": False}, "measure form, solver highs, unfolded"),
+    ({"solver": "pdlp", "belief": "0.25,0.375", "form": "measure"}, "measure form, solver pdlp, unfolded"),
+])
+def test_solve_that_cannot_fit_8_gib_is_refused_before_any_work(eight_gib, no_solve, kwargs: dict,
+                                                                  fragment: str) -> None:
+    with pytest.raises(InvalidInput) as info:
+        solve("amm2d", grid=1000, **kwargs)
+    msg = str(info.value)
+    assert fragment in msg and "GiB" in msg and "8.0 GiB" in msg and "\n" not in msg, msg
+    assert "k <= " in msg  # names the largest grid size that fits
+    assert no_solve == []
+
+
+def test_grid_no_form_could_fit_is_refused_by_make_grid(eight_gib) -> None:
+    with pytest.raises(InvalidInput, match=r"64,481,201 points.*in any form and solver"):
+        make_grid(make_setting("amm3d"), 400)
+    with pytest.raises(InvalidInput, match="in any form and solver"):
+        solve("amm3d", grid=400)
+
+
+def test_suggested_grid_size_fits_and_the_next_one_does_not(eight_gib) -> None:
+    s = make_setting("amm2d", belief="0.25,0.375")
+    with pytest.raises(InvalidInput) as info:
+        check_memory(s, make_grid(s, 1000), "gradient", "highs", None)
+    k = int(str(info.value).split("k <= ")[1].split()[0])
+    limit = grids.memory.memory_limit()
+    assert grids.memory.estimated_bytes(2, k) <= limit < grids.memory.estimated_bytes(2, k + 1)
+
+
+def test_estimates_cover_every_calibration_measurement() -> None:
+    for case in grids.memory.MEMORY_CALIBRATION:
+        est = grids.memory.estimated_bytes(case.n, case.k, case.form, case.first_order, case.group)
+        peak = case.peak_mib * 2**20
+        assert peak <= est <= (OVER_FIRST_ORDER if case.first_order else OVER_SIMPLEX) * peak, case
+
+
+def test_first_order_solvers_are_the_backends_marked_first_order() -> None:
+    from solvers.backends.cupdlpx import CupdlpxBackend
+    from solvers.backends.highs import HighsBackend
+    from solvers.backends.pdlp import PdlpBackend
+    from solvers.backends.scs import ScsBackend
+
+    classes = {"highs": HighsBackend, "pdlp": PdlpBackend, "scs": ScsBackend, "cupdlpx": CupdlpxBackend}
+    assert set(classes) == set(solvers.backends.BACKENDS)
+    assert FIRST_ORDER_SOLVERS == {name for name, cls in classes.items() if getattr(cls, "first_order", False)}
+
+
+def _cli_with_8_gib(*args: str) -> subprocess.CompletedProcess:
+    """The real command line in a fresh interpreter, with the machine's memory patched to 8 GiB."""
+    code = ("import sys, grids.memory; grids.memory.available_bytes = lambda: 8 * 2**30; "
+            "from solvers.cli.main import main; sys.exit(main(sys.argv[1:]))")
+    return subprocess.run([sys.executable, "-c", code, *args], cwd=REPO, capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (("--setting", "amm2d", "--grid", "1000", "--belief", "0.25,0.375"), "gradient form, solver highs, unfolded"),
+    (("--setting", "amm2d", "--grid", "1000", "--form", "both", "--symmetry", "off"), "gradient form"),
+    (("--setting", "amm3d", "--grid", "400"), "in any form and solver"),
+])
+def test_cli_refuses_a_grid_too_large_with_exit_2(args: tuple[str, ...], fragment: str) -> None:
+    proc = _cli_with_8_gib(*args, "--json")
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stdout == ""
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1, proc.stderr  # one clear message, no traceback
+    assert lines[0].startswith("solve: bad input: grid k = ") and fragment in lines[0] and "GiB" in lines[0]
