@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 from scipy import sparse
@@ -146,6 +146,8 @@ class Solution:
     tolerances: dict[str, float] = field(default_factory=dict)
     form: str = "gradient"
     warm_start: "WarmStart | None" = None
+    # views a form adds to plot(kind=...): name -> figure of this solution (the measure form: "transport")
+    figures: dict[str, Callable[["Solution"], "Figure"]] = field(default_factory=dict)
     _cache: dict[tuple, Any] = field(default_factory=dict, init=False, repr=False)
 
     @property
@@ -217,12 +219,11 @@ class Solution:
 
         if path is not None:
             out_file(path)
-        if kind == "transport":
-            figure = getattr(self.dual, "transport_figure", None)  # only the measure form's dual draws one
-            if figure is None:
-                raise InvalidInput(f'plot(kind="transport") needs the transport dual; this solution has '
-                                   f'form="{self.form}": solve with form="measure"')
-            fig = figure(self)
+        if kind in self.figures:
+            fig = self.figures[kind](self)
+        elif kind == "transport":
+            raise InvalidInput(f'plot(kind="transport") needs the transport dual; this solution has '
+                               f'form="{self.form}": solve with form="measure"')
         elif kind == "allocation":
             fig = plot_solution(self.setting, self.grid, self.primal.u, self.primal.g)
         else:

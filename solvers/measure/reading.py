@@ -89,12 +89,6 @@ class TransportDual:
             "stencil_radius": self.stencil.radius,
         }
 
-    def transport_figure(self, solution: "Solution"):
-        """The measure, the optimal flow and the no-trade region (:func:`solvers.measure.plot.plot_transport`)."""
-        from solvers.measure.plot import plot_transport
-
-        return plot_transport(solution)
-
 
 @dataclass(frozen=True)
 class FlowPath:

@@ -100,6 +100,13 @@ def _certify(setting: Setting, grid: Grid, mu: GridMeasure, stn: Stencil, u: np.
     return cert, final, value
 
 
+def transport_figure(solution: Solution):
+    """The measure, the optimal flow and the no-trade region (:func:`solvers.measure.plot.plot_transport`)."""
+    from solvers.measure.plot import plot_transport  # matplotlib only when a figure is drawn
+
+    return plot_transport(solution)
+
+
 def solve_measure(
     setting: Setting, grid: Grid, *, radius: int = DEFAULT_RADIUS, solver: str = "highs",
     gap_tol: float = 1e-7, row_tol: float = 1e-9, options: BackendOptions = BackendOptions(),
@@ -183,4 +190,5 @@ def solve_measure(
     dual = TransportDual(stn, mu, fwd, back, spreads, radial, final, value, cert.dual_bound)
     return Solution(setting=setting, grid=grid, solver=solver, status=status,
                     primal=Primal(u=u, g=g, t=t, value=cert.primal_value), dual=dual, certificate=cert,
-                    stats=stats, tolerances={"rows": row_tol, "gap": gap_tol}, form="measure")
+                    stats=stats, tolerances={"rows": row_tol, "gap": gap_tol}, form="measure",
+                    figures={"transport": transport_figure})
