@@ -151,11 +151,11 @@ def _csv_problem(rows: list[tuple[int, list[str]]]) -> str | None:
     for no, fields in rows:
         if len(fields) != width:
             return f"is ragged: line {no} has {len(fields)} values, line {rows[0][0]} has {width}"
-        for col, field in enumerate(fields, 1):
+        for col, text in enumerate(fields, 1):
             try:
-                float(field)
+                float(text)
             except ValueError:
-                return f"line {no}, column {col}: {field.strip()!r} is not a number"
+                return f"line {no}, column {col}: {text.strip()!r} is not a number"
     return None
 
 

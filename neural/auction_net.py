@@ -52,7 +52,7 @@ INIT_SHARE_LOGIT = 2.0  # initial bias of the beta and -sigma logits (see Auctio
 
 
 @dataclass(frozen=True)
-class Outcome:
+class NetOutcome:
     """One outcome per profile: units and total payments (tensors (S, m) and (S, n))."""
 
     allocation: torch.Tensor   # x (S, m, n)
@@ -79,7 +79,7 @@ def feasible_allocation(scores: torch.Tensor, demand: torch.Tensor, supply: torc
     return _cap_scale(_cap_scale(x, supply, dim=-2), demand, dim=-1)
 
 
-def ir_outcome(bids, asks, x, buyer_keep, seller_share, bounds) -> Outcome:
+def ir_outcome(bids, asks, x, buyer_keep, seller_share, bounds) -> NetOutcome:
     """Units and IR payments from the allocation and the two shares, in the inputs' dtype.
 
     ``buyer_keep`` = 1 - beta (the share of bid - lo_b the buyer keeps), ``seller_share`` =
@@ -90,7 +90,7 @@ def ir_outcome(bids, asks, x, buyer_keep, seller_share, bounds) -> Outcome:
     q, r = x.sum(-1), x.sum(-2)
     price = bids - buyer_keep * (bids - lo_b).clamp_min(0)
     offer = asks + seller_share * (hi_s - asks).clamp_min(0)
-    return Outcome(x, q, price * q, r, offer * r)
+    return NetOutcome(x, q, price * q, r, offer * r)
 
 
 class AuctionTransformer(nn.Module):
@@ -148,7 +148,7 @@ class AuctionTransformer(nn.Module):
         # 1 - sigmoid(l) = sigmoid(-l), without cancellation when beta is near 1
         return feasible_allocation(scores, demand, supply), torch.sigmoid(-beta_logit), torch.sigmoid(sigma_logit)
 
-    def forward(self, bids, asks, demand, supply, bounds) -> Outcome:
+    def forward(self, bids, asks, demand, supply, bounds) -> NetOutcome:
         """Outcomes for bids (S, m) and asks (S, n); capacities (m,), (n,); bounds (lo_b, hi_b, lo_s, hi_s)."""
         return ir_outcome(bids, asks, *self.payment_shares(bids, asks, demand, supply, bounds), bounds)
 

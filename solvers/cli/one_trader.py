@@ -16,6 +16,7 @@ from solvers.backends import BACKENDS
 from solvers.cli.common import fail
 from solvers.cli.sweep import add_sweep_arguments
 from solvers.menu import DEFAULT_MENU_TOL, menu_tolerance
+from solvers import status as st
 from solvers.status import SolverFailure
 
 
@@ -159,6 +160,6 @@ def combined_summary(summaries: dict[str, dict]) -> dict:
     grad, meas = summaries["gradient"], summaries["measure"]
     return {
         "setting": grad["setting"], "params": grad["params"], "grid": grad["grid"],
-        "status": "optimal" if grad["status"] == meas["status"] == "optimal" else "inaccurate",
+        "status": st.OPTIMAL if grad["status"] == meas["status"] == st.OPTIMAL else st.INACCURATE,
         "forms": summaries, "difference": meas["primal_value"] - grad["primal_value"],
     }

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from grids import InvalidInput
+from solvers import status as st
 from solvers.report import json_ready
 
 TABLE_FIELDS = ("status", "primal", "gap", "menu_profit", "menu_size", "bundling_gain", "total_s")
@@ -86,7 +87,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         return fail("bad input", str(err), 2)
     records = list(result.records)
     summary = {"instances": len(records), "solved_now": result.solved_now, "from_store": result.from_store,
-               "failed": sum(r["status"] not in ("optimal", "inaccurate") for r in records),
+               "failed": sum(r["status"] not in st.SOLVED for r in records),
                "wall_s": result.wall_s, "executor": args.executor, "store": str(store), "axes": axes,
                "records": records}
     if args.out is not None:

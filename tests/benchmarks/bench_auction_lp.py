@@ -12,7 +12,7 @@
     multiset pairs C(K+m-1, m) C(K+n-1, n), columns generated, master rows,
     rounds, seconds, value, the broker's value and the gaps. The broker value
     is the ironed-virtual-value formula evaluated exactly by the same
-    multiset order statistics (tests/test_auction_lp.py checks that
+    multiset order statistics (tests/auction/test_auction_lp.py checks that
     evaluation against profile enumeration); ``optimal_broker`` itself
     enumerates only up to 4e6 profiles and samples beyond.
 

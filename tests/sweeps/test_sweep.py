@@ -28,7 +28,7 @@ from solvers.status import LOST
 from solvers.sweeps.run import TIME_FIELDS
 from solvers.sweeps.spec import Instance, load_sweep_file, parse_sweep_terms, parse_values, product
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 # A bound, not an expectation: each CLI run below takes seconds; a hang fails the test instead of stalling the suite.
 RUN_TIMEOUT_S = 300
 # The sweep the CLI tests run (4 instances of a few hundred milliseconds each) and its spelling in the library.

@@ -325,7 +325,7 @@ def test_import_neural_stays_light_and_exports_lazily():
     code = ("import sys, neural; assert 'torch' not in sys.modules, 'torch imported'; "
             "from neural import AuctionNetConfig, train_auction_net, regret_search, auction_net_outcome; "
             "assert 'torch' in sys.modules")
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[1])
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])
 
 
 @pytest.mark.gpu

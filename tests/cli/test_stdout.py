@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NOISE = ("os.write to fd 1", "printf from C", "print from Python")
 
 # Installs a noisy HiGHS backend ("noisy") and a noisy double-auction row, then runs the CLI.

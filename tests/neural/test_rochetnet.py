@@ -199,7 +199,7 @@ def test_progress_line_on_stderr(capsys):
 
 def test_solvers_and_grids_do_not_import_torch():
     code = "import sys, solvers, grids, neural; assert 'torch' not in sys.modules, 'torch imported'"
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[1])
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])
 
 
 @pytest.mark.gpu
