@@ -168,7 +168,9 @@ def solve(
     transport : {"auto", "lp", "multipliers"}
         Measure form only: solve the transport dual as its own LP, or read it
         from the u-only LP's multipliers (auto: its own LP up to
-        :data:`solvers.measure.solve.TRANSPORT_LP_MAX_POINTS` points).
+        :data:`solvers.measure.solve.TRANSPORT_LP_MAX_POINTS` points, the
+        multipliers beyond and whenever that LP fails;
+        ``solution.dual.source`` says which).
     fold : bool or None
         Solve for group-invariant (u, g) when signed axis
         permutations about c keep the grid, B and every weight

@@ -77,6 +77,15 @@ def _fmt_alloc(a: list[float]) -> str:
     return "(" + ", ".join(f"{v:+.3f}" if v != 0 else " 0    " for v in a) + ")"
 
 
+def _transport_words(source: str) -> str:
+    """How the summary line names the path that produced the transport plan (``transport_source``)."""
+    if source == "lp":
+        return "its own LP"
+    if source.startswith("multipliers"):
+        return "read from the u-only LP's multipliers" + source[len("multipliers"):]
+    return source
+
+
 def format_summary(summary: dict[str, Any]) -> str:
     """A readable multi-line report of a summary dict (either form)."""
     p, t, lp = summary["params"], summary["timings"], summary["lp"]
@@ -89,8 +98,8 @@ def format_summary(summary: dict[str, Any]) -> str:
         f"primal        {summary['primal_value']:.10f}   "
         + ("(u-only LP: sum_i mu_i u_i)" if measure else "(optimum of the discrete grid LP)"),
         f"dual          {summary['dual_value']:.10f}   "
-        + ("(transport cost, its own LP, recomputed from the flows)" if measure
-           else "(recomputed from the multipliers)"),
+        + (f"(transport cost, {_transport_words(summary.get('transport_source', 'lp'))}, recomputed from the flows)"
+           if measure else "(recomputed from the multipliers)"),
         f"gap           {summary['gap']:.3e}   (certified bound {summary['dual_bound']:.10f})",
         f"residuals     {'stencil rows' if measure else 'pairs'} {res['max_pair_violation']:.1e}, "
         f"bounds {res['primal_bound_violation']:.1e}, "

@@ -48,6 +48,10 @@ class TransportDual:
     (stencil.edge_tail -> edge_head and back), ``spreads`` the mean-preserving
     spreads on (spread_lo, spread_mid, spread_hi), ``radial`` the moves
     radial_from -> radial_to. ``final`` is mu after all moves: <= 0 off c.
+    ``source`` says which path produced the plan: ``lp`` (the transport LP
+    solved as its own LP), ``multipliers`` (read from the u-only LP's row
+    multipliers), or ``multipliers (fallback: transport LP said ...)`` when
+    ``transport="auto"`` fell back after the transport LP failed.
     """
 
     stencil: Stencil
@@ -59,6 +63,7 @@ class TransportDual:
     final: np.ndarray
     value: float
     bound: float
+    source: str = "lp"
 
     @property
     def transport_cost(self) -> float:
@@ -80,10 +85,12 @@ class TransportDual:
         }
 
     def summary_extra(self, grid: Grid) -> dict[str, Any]:
-        """transport_cost, the count of edges carrying flow, the no-trade cells, the stencil radius."""
+        """transport_cost, the path that produced the plan (``transport_source``), the count of
+        edges carrying flow, the no-trade cells, the stencil radius."""
         scale = FLOW_TOL * max(1.0, float(np.abs(self.measure.total).max()))
         return {
             "transport_cost": self.value,
+            "transport_source": self.source,
             "flow_edges": int(np.count_nonzero(np.abs(self.net_flow()) > scale)),
             "no_trade_cells": int(np.count_nonzero(no_trade_region(self, grid))),
             "stencil_radius": self.stencil.radius,

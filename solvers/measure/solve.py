@@ -29,7 +29,8 @@ TRANSPORT_SOURCES = ("auto", "lp", "multipliers")
 # Up to here the transport LP is solved as its own LP (primal simplex). Beyond, its
 # simplex stalled (folded amm2d k = 512: > 8 min against 8.6 s for the u-only LP),
 # so the plan is read from the u-only LP's row multipliers, which solve the same
-# LP dual; the certificate recomputes cost and leftover mass from it either way.
+# LP dual; the certificate recomputes cost and leftover mass from it either way. A transport
+# LP that fails under ``auto`` falls back to the multipliers too (transport_plan).
 TRANSPORT_LP_MAX_POINTS = 66_049   # (256 + 1)^2
 
 
@@ -55,6 +56,56 @@ def transport_source(choice: str, grid: Grid) -> str:
     if choice == "auto":
         return "lp" if grid.size <= TRANSPORT_LP_MAX_POINTS else "multipliers"
     return choice
+
+
+def multipliers_plan(res_p: BackendResult, grid: Grid, folding: MeasureFold | None) -> np.ndarray:
+    """The transport plan z (folded when ``folding``) read from the u-only LP's row multipliers.
+
+    The u-only LP's rows are the moves, so its multipliers y are a plan in masses / k:
+    z = k y, each member of a folded move orbit getting y / |orbit| (lifted later).
+    """
+    z = np.maximum(res_p.row_dual, 0.0) * grid.k
+    if folding is not None:
+        z = z / np.asarray(folding.lift_z.sum(axis=0)).ravel()
+    return z
+
+
+def transport_plan(dual_lp: LPData, res_p: BackendResult, grid: Grid, folding: MeasureFold | None, solver: str,
+                   options: BackendOptions, *, choice: str, source: str) -> tuple[np.ndarray, int, float, str]:
+    """The transport plan z, its iterations, its seconds, and which path produced it.
+
+    ``source`` (from :func:`transport_source`) is ``lp`` or ``multipliers``. With
+    ``lp``, a transport LP that stops without an optimum (any status: solver_error,
+    time_limit, ...) is, under ``choice="auto"``, replaced by the plan read from the
+    u-only LP's multipliers, which solve the same LP dual; the certificate recomputes
+    cost and leftover mass from whichever plan it gets. The path is returned as
+    ``lp``, ``multipliers`` or ``multipliers (fallback: transport LP said <status: message>)``.
+
+    Raises
+    ------
+    solvers.status.SolverFailure
+        The transport LP failed and ``choice`` is ``lp`` (the caller asked for that
+        path); the message says that ``multipliers`` would give the same certificate.
+    """
+    if source == "multipliers":
+        log.info("transport plan read from the u-only LP's multipliers")
+        return multipliers_plan(res_p, grid, folding), 0, 0.0, "multipliers"
+    t0 = time.perf_counter()
+    try:
+        res_d, dual_s, _ = _solve_lp(dual_lp, solver, replace(options, simplex="primal", presolve=False),
+                                     "transport dual")
+    except st.SolverFailure as err:
+        if choice != "auto":
+            raise st.SolverFailure(err.status, f"{err.message}; transport='multipliers' (--transport multipliers) "
+                                               f"reads the same LP dual from the u-only LP's multipliers and would "
+                                               f"give the same certificate") from err
+        provenance = f"multipliers (fallback: transport LP said {err})"
+        log.warning("transport dual LP failed (%s) after %.1f s; reading the plan from the u-only LP's "
+                    "multipliers instead", err, time.perf_counter() - t0)
+        return multipliers_plan(res_p, grid, folding), 0, time.perf_counter() - t0, provenance
+    log.info("transport dual: %d rows x %d columns, %d iterations, %.2f s",
+             *dual_lp.rows.shape, res_d.iterations, dual_s)
+    return res_d.z, res_d.iterations, dual_s, "lp"
 
 
 def one_sided_gradient(setting: Setting, grid: Grid, u: np.ndarray) -> np.ndarray:
@@ -117,7 +168,9 @@ def solve_measure(
     ``transport``: ``lp`` solves the transport LP as its own LP; ``multipliers``
     reads the plan from the u-only LP's row multipliers (z = k y, each member
     of a folded move orbit getting y / |orbit|); ``auto`` picks by
-    :func:`transport_source`.
+    :func:`transport_source` and falls back to the multipliers when the
+    transport LP fails (:func:`transport_plan`). ``solution.dual.source`` (and
+    the summary's ``transport_source``) says which path produced the plan.
 
     With ``fold`` (None: when a symmetry group keeps c, B and mu) both LPs are
     solved folded (:mod:`solvers.measure.fold`) and certified unfolded.
@@ -127,7 +180,7 @@ def solve_measure(
     grids.InvalidInput
         Sample-based or unbounded densities (no measure), radius < 1.
     solvers.status.SolverFailure
-        Either LP failed.
+        The u-only LP failed, or the transport LP failed with ``transport="lp"``.
     """
     from grids.errors import InvalidInput
 
@@ -153,16 +206,8 @@ def solve_measure(
     v, it_p = res_p.z, res_p.iterations
     log.info("measure primal: %d rows x %d columns, %d iterations, %.2f s",
              *primal_lp.rows.shape, it_p, primal_s)
-    if source == "lp":
-        res_d, dual_s, _ = _solve_lp(dual_lp, solver, replace(options, simplex="primal", presolve=False),
-                                  "transport dual")
-        z, it_d = res_d.z, res_d.iterations
-        log.info("transport dual: %d rows x %d columns, %d iterations, %.2f s", *dual_lp.rows.shape, it_d, dual_s)
-    else:  # the u-only LP's rows are the moves: its multipliers are a transport plan (masses / k)
-        z, it_d, dual_s = np.maximum(res_p.row_dual, 0.0) * grid.k, 0, 0.0
-        if folding is not None:
-            z = z / np.asarray(folding.lift_z.sum(axis=0)).ravel()
-        log.info("transport plan read from the u-only LP's multipliers")
+    z, it_d, dual_s, provenance = transport_plan(dual_lp, res_p, grid, folding, solver, options,
+                                                 choice=transport, source=source)
     if folding is not None:
         v, z = folding.lift_u @ v, folding.lift_z @ z
     t_cert = time.perf_counter()
@@ -187,7 +232,7 @@ def solve_measure(
                        iterations=it_p + it_d, timings=timings, nonzeros=primal_lp.rows.nnz + dual_lp.rows.nnz,
                        group_order=1 if folding is None else folding.symmetry.order,
                        history=(RoundLog(rows, primal_s + dual_s, it_p + it_d, cert.max_pair_violation, 0),))
-    dual = TransportDual(stn, mu, fwd, back, spreads, radial, final, value, cert.dual_bound)
+    dual = TransportDual(stn, mu, fwd, back, spreads, radial, final, value, cert.dual_bound, source=provenance)
     return Solution(setting=setting, grid=grid, solver=solver, status=status,
                     primal=Primal(u=u, g=g, t=t, value=cert.primal_value), dual=dual, certificate=cert,
                     stats=stats, tolerances={"rows": row_tol, "gap": gap_tol}, form="measure",
