@@ -55,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "(auto: when there are any; exact, certified on the unfolded arrays)")
     p.add_argument("--transport", choices=("auto", "lp", "multipliers"), default="auto",
                    help="measure form: solve the transport dual as its own LP, or read it from the u-only LP's "
-                        "multipliers (auto: its own LP up to 66,049 points)")
+                        "multipliers (auto: its own LP up to 16,641 points, the multipliers beyond "
+                        "and when that LP fails)")
     p.add_argument("--threads", type=int, default=0, help="HiGHS threads (0: its default)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--out", type=Path, help="write summary.json, arrays.npz and solution.png here")

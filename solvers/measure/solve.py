@@ -26,12 +26,17 @@ log = logging.getLogger("dualmech")
 
 DEFAULT_RADIUS = 1  # |p|_inf <= 1 (4 directions in 2D, 13 in 3D); radius 2-5 changed no optimum we measured
 TRANSPORT_SOURCES = ("auto", "lp", "multipliers")
-# Up to here the transport LP is solved as its own LP (primal simplex). Beyond, its
-# simplex stalled (folded amm2d k = 512: > 8 min against 8.6 s for the u-only LP),
-# so the plan is read from the u-only LP's row multipliers, which solve the same
-# LP dual; the certificate recomputes cost and leftover mass from it either way. A transport
-# LP that fails under ``auto`` falls back to the multipliers too (transport_plan).
-TRANSPORT_LP_MAX_POINTS = 66_049   # (256 + 1)^2
+# Up to here ``auto`` solves the transport LP as its own LP (primal simplex); beyond, the
+# plan is read from the u-only LP's row multipliers, which solve the same LP dual (the
+# certificate recomputes cost and leftover mass from it either way), and a transport LP
+# that fails under ``auto`` falls back to them too (transport_plan). Measured on the
+# 2-core machine, amm2d off the centre (belief 0.25,0.375, so nothing folds):
+#   k = 128: transport LP 4.4 s after 1.6 s for the u-only LP; multipliers 1.7 s in all;
+#            both optimal, same value, gaps 2e-16 and 0;
+#   k = 256: transport LP "Solve error" after 140-215 s; the u-only LP alone took ~80 s.
+# Folded amm2d k = 512 (centre): transport LP > 8 min against 8.6 s for the u-only LP.
+# So the separate LP stops at k = 128 (it was (256 + 1)^2 = 66,049 points, where it fails).
+TRANSPORT_LP_MAX_POINTS = 16_641   # (128 + 1)^2
 
 
 

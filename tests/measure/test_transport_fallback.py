@@ -17,10 +17,12 @@ from pathlib import Path
 
 import pytest
 
+from grids import make_grid, make_setting
 from solvers import solve
 from solvers import status as st
 from solvers.backends import BackendResult
 from solvers.backends.highs import HighsBackend
+from solvers.measure.solve import transport_source
 from solvers.report import format_summary
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -143,3 +145,11 @@ def test_cli_reports_the_fallback(tmp_path: Path) -> None:
     assert forced.returncode == 1
     failure = json.loads(forced.stdout)  # --json: the failure is the one document, with its status
     assert failure["status"] == st.SOLVER_ERROR and "--transport multipliers" in failure["message"]
+
+
+def test_auto_solves_the_transport_lp_up_to_k_128_in_2d() -> None:
+    """The threshold's measurement (solvers/measure/solve.py): its own LP at k = 128, multipliers at k = 256."""
+    setting = make_setting("amm2d", belief="0.25,0.375")
+    assert transport_source("auto", make_grid(setting, 128)) == "lp"
+    assert transport_source("auto", make_grid(setting, 136)) == "multipliers"  # the next k with c on the grid
+    assert transport_source("lp", make_grid(setting, 256)) == "lp"
