@@ -33,49 +33,40 @@ def _resolve(setting: str | Setting, grid: int | Grid, quadrature: str, params: 
     return s, g
 
 
-def check_options(
-    *,
-    solver: str = "highs",
-    quadrature: str = "cell",
-    pair_tol: float = PAIR_TOL,
-    gap_tol: float = GAP_TOL,
-    max_rounds: int = 100,
-    time_limit: float = float("inf"),
-    threads: int = 0,
-    feasibility_tol: float = 1e-10,
-    reduce_axis: bool | None = None,
-    form: str = "gradient",
-    stencil: int = 1,
-    warm_start: "str | WarmStart" = "none",
-    fold: bool | None = None,
-    transport: str = "auto",
-    **unknown: Any,
-) -> None:
+def solve_defaults() -> dict[str, Any]:
+    """The keyword options of :func:`solve` with their defaults, read from its signature (one list)."""
+    return {name: p.default for name, p in inspect.signature(solve).parameters.items()
+            if p.kind is inspect.Parameter.KEYWORD_ONLY}
+
+
+def check_options(**options: Any) -> None:
     """Check the options of :func:`solve` that need no setting or grid; raise InvalidInput for the first bad one.
 
-    Used by :func:`validate` and by a sweep for every instance before any work.
+    Options not given take :func:`solve`'s defaults. Used by :func:`validate`
+    and by a sweep for every instance before any work.
     """
+    defaults = solve_defaults()
+    unknown = sorted(set(options) - set(defaults))
     if unknown:
-        raise InvalidInput(f"unknown option {sorted(unknown)[0]!r}; known: {', '.join(SOLVE_OPTIONS)}")
-    require_backend(solver)
-    arg.choice("form", form, FORMS)
-    arg.choice("quadrature rule", quadrature, QUADRATURE_RULES)
-    arg.choice("transport source", transport, TRANSPORT_SOURCES)
-    for name, value in (("pair_tol", pair_tol), ("gap_tol", gap_tol), ("feasibility_tol", feasibility_tol)):
-        arg.positive(name, value)
-    arg.positive("time_limit", time_limit, allow_inf=True)
-    arg.integer("max_rounds", max_rounds, 1)
-    arg.integer("threads", threads, 0)
-    arg.integer("stencil", stencil, 1)
-    arg.flag("reduce_axis", reduce_axis)
-    arg.flag("fold", fold)
+        raise InvalidInput(f"unknown option {unknown[0]!r}; known: {', '.join(defaults)}")
+    o = {**defaults, **options}
+    require_backend(o["solver"])
+    arg.choice("form", o["form"], FORMS)
+    arg.choice("quadrature rule", o["quadrature"], QUADRATURE_RULES)
+    arg.choice("transport source", o["transport"], TRANSPORT_SOURCES)
+    for name in ("pair_tol", "gap_tol", "feasibility_tol"):
+        arg.positive(name, o[name])
+    arg.positive("time_limit", o["time_limit"], allow_inf=True)
+    arg.integer("max_rounds", o["max_rounds"], 1)
+    arg.integer("threads", o["threads"], 0)
+    arg.integer("stencil", o["stencil"], 1)
+    arg.flag("reduce_axis", o["reduce_axis"])
+    arg.flag("fold", o["fold"])
+    warm_start = o["warm_start"]
     if not isinstance(warm_start, WarmStart):
         check_warm_start_name(warm_start)
-    if form == "measure" and not (isinstance(warm_start, str) and warm_start == "none"):
+    if o["form"] == "measure" and not (isinstance(warm_start, str) and warm_start == "none"):
         raise InvalidInput("a warm start applies to the gradient form only")
-
-
-SOLVE_OPTIONS = tuple(name for name in inspect.signature(check_options).parameters if name != "unknown")
 
 
 def validate(setting: str | Setting, grid: int | Grid = 64, **kwargs: Any) -> tuple[Setting, Grid]:
@@ -88,7 +79,7 @@ def validate(setting: str | Setting, grid: int | Grid = 64, **kwargs: Any) -> tu
     caller that runs several solves (``--form both``) calls it for each
     before starting any.
     """
-    options = {name: kwargs.pop(name) for name in SOLVE_OPTIONS if name in kwargs}
+    options = {name: kwargs.pop(name) for name in solve_defaults() if name in kwargs}
     check_options(**options)
     s, g = _resolve(setting, grid, options.get("quadrature", "cell"), kwargs)
     # per form, backend and symmetry group (solvers.memory_check): a grid that would not fit is refused here

@@ -300,7 +300,7 @@ def sweep(
         remaining instances are stored ``lost`` and the sweep returns.
     **params
         Fixed setting parameters (alpha, belief, dist) and solver options
-        (:data:`solvers.api.SOLVE_OPTIONS`) for every instance.
+        (the keyword options of :func:`solvers.solve`) for every instance.
 
     Raises
     ------
