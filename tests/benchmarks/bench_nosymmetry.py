@@ -1,0 +1,89 @@
+"""Inputs without symmetry: each form and lever on the settings users bring (markdown table). Not a test.
+
+    python tests/benchmarks/bench_nosymmetry.py            # k = 64, 128, 256 (about 5 minutes on 2 cores)
+    python tests/benchmarks/bench_nosymmetry.py --quick    # k = 64, 128 only
+    python tests/benchmarks/bench_nosymmetry.py --k 512    # one size (long: tens of minutes)
+
+Each case is one ``python -m solvers ... --json -q`` process under ``/usr/bin/time``
+(wall seconds and peak RSS of the whole command), with a per-case timeout; a case
+that fails or times out is a row with its status. The settings: amm2d with
+c = (1/4, 3/8), amm2d with beta:2,5 types, monopolist2d (symmetry group of order
+2 at most) and amm3d with c = (1/4, 3/8, 1/2); the levers: the gradient form
+cold and with the coarse warm start, the measure form with the transport LP and
+with the plan read from the u-only LP's multipliers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+SETTINGS = {
+    "amm2d c=(1/4,3/8)": ["--setting", "amm2d", "--belief", "0.25,0.375"],
+    "amm2d beta:2,5": ["--setting", "amm2d", "--dist", "beta:2,5"],
+    "monopolist2d": ["--setting", "monopolist2d"],
+    "amm3d c=(1/4,3/8,1/2)": ["--setting", "amm3d", "--belief", "0.25,0.375,0.5"],
+}
+LEVERS = {
+    "gradient cold": ["--form", "gradient"],
+    "gradient coarse start": ["--form", "gradient", "--warm-start", "coarse"],
+    "measure, transport LP": ["--form", "measure", "--transport", "lp"],
+    "measure, multipliers": ["--form", "measure", "--transport", "multipliers"],
+}
+SIZES_3D = {64: 16, 128: 24, 256: 32}  # amm3d runs at these k instead (N about 5e3, 1.6e4, 3.6e4)
+
+
+def run_case(setting: list[str], lever: list[str], k: int, timeout: float) -> dict:
+    """One solve in its own process: status, value, gap, rounds, seconds per phase, wall and peak MiB."""
+    with tempfile.NamedTemporaryFile(suffix=".time") as timing:
+        cmd = ["/usr/bin/time", "-f", "%e %M", "-o", timing.name, sys.executable, "-m", "solvers", *setting,
+               *lever, "--grid", str(k), "--json", "-q"]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:
+            return {"status": f"not finished in {timeout:g} s"}
+        wall, peak_kb = (float(v) for v in Path(timing.name).read_text().split()[-2:])
+    row: dict = {"wall_s": wall, "peak_mib": peak_kb / 1024}
+    try:
+        obj = json.loads(proc.stdout)
+    except json.JSONDecodeError:
+        last = proc.stderr.strip().splitlines()[-1:] or ["no output"]
+        return {**row, "status": f"exit {proc.returncode}: {re.sub(r'[|]', '/', last[0])[:80]}"}
+    t = obj.get("timings", {})
+    return {**row, "status": obj["status"], "value": obj.get("primal_value"), "gap": obj.get("gap"),
+            "rounds": obj.get("lp", {}).get("rounds"), "rows": obj.get("lp", {}).get("rows"),
+            "lp_s": t.get("lp_s"), "total_s": t.get("total_s"), "warm_s": t.get("warm_s"),
+            "source": obj.get("transport_source", "")}
+
+
+def fmt(v: object, spec: str) -> str:
+    return "-" if v is None else format(v, spec)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="k = 64 and 128 only")
+    ap.add_argument("--k", type=int, action="append", help="grid sizes (default 64, 128, 256)")
+    ap.add_argument("--timeout", type=float, default=300.0, help="seconds per case (default 300)")
+    args = ap.parse_args()
+    sizes = args.k or ([64, 128] if args.quick else [64, 128, 256])
+    print("| setting | lever | k | status | value | gap | rounds | LP rows | LP s | total s | wall s | peak MiB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for name, setting in SETTINGS.items():
+        for k in sizes:
+            kk = SIZES_3D.get(k, k) if name.startswith("amm3d") else k
+            for lever_name, lever in LEVERS.items():
+                r = run_case(setting, lever, kk, args.timeout)
+                print(f"| {name} | {lever_name} | {kk} | {r['status']} | {fmt(r.get('value'), '.10f')} | "
+                      f"{fmt(r.get('gap'), '.1e')} | {fmt(r.get('rounds'), 'd')} | {fmt(r.get('rows'), ',')} | "
+                      f"{fmt(r.get('lp_s'), '.2f')} | {fmt(r.get('total_s'), '.2f')} | {fmt(r.get('wall_s'), '.1f')} | "
+                      f"{fmt(r.get('peak_mib'), '.0f')} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
