@@ -47,7 +47,7 @@ def choice(name: str, value: Any, known: Iterable[Any]) -> Any:
     return value
 
 
-def _probe(folder: Path) -> str | None:
+def folder_problem(folder: Path) -> str | None:
     """Why nothing can be created in ``folder`` (None when a probe folder can be made and removed).
 
     A real probe, not :func:`os.access`: as root ``access`` says yes to
@@ -75,7 +75,7 @@ def out_folder(path: str | os.PathLike | None) -> Path | None:
         raise InvalidInput(f"output folder {path} exists and is not a folder")
     parent = path.absolute().parent
     for folder, role in ((parent, "its parent "), *(((path, ""),) if path.exists() else ())):
-        why = _probe(folder)
+        why = folder_problem(folder)
         if why:
             raise InvalidInput(f"output folder {path}: {role}{folder} {why}")
     return path
@@ -86,7 +86,7 @@ def out_file(path: str | os.PathLike) -> Path:
     path = Path(path)
     if path.is_dir():
         raise InvalidInput(f"{path} is a folder, not a file name")
-    why = _probe(path.absolute().parent)
+    why = folder_problem(path.absolute().parent)
     if why:
         raise InvalidInput(f"cannot write {path}: {path.absolute().parent} {why}")
     return path

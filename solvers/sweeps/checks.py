@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from grids import InvalidInput
-from solvers.arguments import out_folder
+from solvers.arguments import folder_problem, out_folder
 from solvers.sweeps.executors import check_scheduler, dask_address, dask_client, local_workers
 from solvers.sweeps.spec import Instance, setting_params, solve_options
 
@@ -115,10 +115,9 @@ def _validate_executor(executor: str) -> None:
 def _creatable(folder: Path, label: str) -> None:
     """``folder`` exists as a writable folder, or its nearest existing ancestor is one (it can be made)."""
     ancestor = folder if folder.exists() else next((p for p in folder.absolute().parents if p.exists()), None)
-    if ancestor is None or not ancestor.is_dir():
-        raise InvalidInput(f"{label}: {ancestor} is not a folder")
-    if not os.access(ancestor, os.W_OK | os.X_OK):
-        raise InvalidInput(f"{label}: folder {ancestor} is not writable")
+    why = "does not exist" if ancestor is None else folder_problem(ancestor)  # a real probe, as for --out
+    if why:
+        raise InvalidInput(f"{label}: {ancestor} {why}")
 
 
 def _writable_file(path: Path, what: str) -> None:

@@ -254,6 +254,9 @@ def test_library_refuses_bad_arguments_before_any_file(tmp_path: Path) -> None:
         kwargs = {"grid": 8, "executor": "serial", "store": tmp_path / "x.sqlite", **kwargs}
         with pytest.raises(InvalidInput, match=message):
             sweep("amm2d", **kwargs)
+    # /proc takes no new entries even for root, where os.access says yes: the check must probe
+    with pytest.raises(InvalidInput, match="/proc is not writable"):
+        sweep("amm2d", 8, executor="serial", store="/proc/dualmech/s.sqlite")
     if os.geteuid() != 0:   # root may write anywhere: the check cannot be seen failing there
         locked = tmp_path / "locked"
         locked.mkdir(mode=0o500)
