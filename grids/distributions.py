@@ -172,8 +172,9 @@ def _read_csv(path: Path, label: str) -> np.ndarray:
         raise _refuse(label, problem or f"could not be read: {str(err).split(';')[0]}") from None
 
 
-def _load_samples(path_text: str, n: int) -> SampleDistribution:
-    """Read and check m types in [0,1]^n: shape (m, n) (or (m,) for n = 1), real, finite, m >= 1.
+def _load_samples(path_text: str, n: int, box: tuple[np.ndarray, np.ndarray] | None = None) -> SampleDistribution:
+    """Read and check m types in [0,1]^n (or in ``box`` = (lo, hi), mapped onto [0,1]^n): shape (m, n)
+    (or (m,) for n = 1), real, finite, m >= 1.
 
     Every malformed file raises :class:`InvalidInput` with one line naming the
     file and what is wrong; nothing is printed and no other exception escapes.
@@ -208,15 +209,19 @@ def _load_samples(path_text: str, n: int) -> SampleDistribution:
     if bad.any():
         r = int(np.argmax(bad))
         raise _refuse(label, f"row {r + 1} holds NaN or infinity: {pts[r].tolist()}")
-    bad = np.any((pts < 0.0) | (pts > 1.0), axis=1)
+    lo, hi = (np.zeros(n), np.ones(n)) if box is None else box
+    bad = np.any((pts < lo) | (pts > hi), axis=1)
     if bad.any():
         r = int(np.argmax(bad))
-        raise _refuse(label, f"row {r + 1} = {pts[r].tolist()} lies outside [0, 1]^{n}; every type must")
-    return SampleDistribution(path=str(path), points=pts)
+        where = f"[0, 1]^{n}" if box is None else "the type box " + " x ".join(f"[{a:g}, {b:g}]" for a, b in zip(lo, hi))
+        raise _refuse(label, f"row {r + 1} = {pts[r].tolist()} lies outside {where}; every type must")
+    return SampleDistribution(path=str(path), points=pts if box is None else (pts - lo) / (hi - lo))
 
 
-def parse_distribution(spec: str, n: int) -> Distribution:
+def parse_distribution(spec: str, n: int, box: tuple[np.ndarray, np.ndarray] | None = None) -> Distribution:
     """Parse ``uniform``, ``beta:a,b``, ``truncnorm:mean,sd`` or ``samples:PATH``.
+
+    ``box`` = (lo, hi): sample files hold types in that box, mapped onto [0,1]^n.
 
     Raises
     ------
@@ -229,7 +234,7 @@ def parse_distribution(spec: str, n: int) -> Distribution:
     if family == "samples":
         if not rest:
             raise InvalidInput("distribution 'samples' needs a path: samples:PATH")
-        return _load_samples(rest, n)
+        return _load_samples(rest, n, box)
     if family not in _PARAM_COUNT:
         known = ", ".join(["uniform", "beta:a,b", "truncnorm:mean,sd", "samples:PATH"])
         raise InvalidInput(f"unknown distribution {spec!r}; known: {known}")

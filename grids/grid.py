@@ -33,7 +33,7 @@ QUADRATURE_RULES = ("cell", "away")
 
 @dataclass(frozen=True, eq=False)
 class Grid:
-    """Grid points, their weights and the index of the belief c.
+    """Grid points, their weights and the index of the pin (the point where u = 0).
 
     Attributes
     ----------
@@ -43,8 +43,10 @@ class Grid:
         Integer coordinates m_i, x_i = m_i / k, C order (last axis fastest).
     weights : np.ndarray, shape (N,)
         Probability mass of each point's cell; sums to 1.
-    c_index : int
-        Row of ``lattice`` equal to k c.
+    pin_index : int
+        Row of ``lattice`` equal to k times the setting's pin (the belief c for
+        a market maker, the lower corner for a monopolist); ``c_index`` is
+        its old name.
     quadrature : str
         The rule that made ``weights``.
     """
@@ -52,8 +54,13 @@ class Grid:
     k: int
     lattice: np.ndarray
     weights: np.ndarray
-    c_index: int
+    pin_index: int
     quadrature: str
+
+    @property
+    def c_index(self) -> int:
+        """The pin's row (its name from when the pin was always the belief c)."""
+        return self.pin_index
 
     @property
     def n(self) -> int:
@@ -112,8 +119,8 @@ def make_grid(setting: Setting, k: int, quadrature: str = "cell") -> Grid:
     Raises
     ------
     InvalidInput
-        k < 2, an unknown rule, c not on the grid (the message names sizes that
-        work), or a grid too large for this machine in every form and solver
+        k < 2, an unknown rule, the pin (a market maker's belief c, in unit
+        coordinates) not on the grid (the message names sizes that work), or a grid too large for this machine in every form and solver
         (:func:`grids.memory.least_bytes`; the solve refuses what its own form and solver
         cannot fit, see ``solvers.memory_check``).
     """
@@ -121,7 +128,7 @@ def make_grid(setting: Setting, k: int, quadrature: str = "cell") -> Grid:
         raise InvalidInput(f"grid size k = {k!r} must be an integer >= 2")
     if quadrature not in QUADRATURE_RULES:
         raise InvalidInput(f"unknown quadrature {quadrature!r}; known: {', '.join(QUADRATURE_RULES)}")
-    n, c = setting.n, setting.c
+    n, c, pin = setting.n, setting.c, setting.pin
     need = memory.least_bytes(n, k)
     if need > memory.memory_limit():
         raise InvalidInput(
@@ -129,12 +136,13 @@ def make_grid(setting: Setting, k: int, quadrature: str = "cell") -> Grid:
             f"and solver; this machine has {memory.available_bytes() / 2**30:.1f} GiB (a solve may use "
             f"{memory.MEMORY_FRACTION:.0%}): use a smaller grid"
         )
-    mc = c * k
+    mc = pin * k
     if np.any(np.abs(mc - np.round(mc)) > 1e-9):
-        works = grid_sizes_with_point(c)
+        works = grid_sizes_with_point(pin)
         hint = (f"grid sizes that work: {', '.join(map(str, works[:12]))}" if works
                 else "no grid size up to 256 puts it on the grid")
-        raise InvalidInput(f"belief c = {list(setting.belief)} is not a grid point for k = {k}; {hint}")
+        where = "" if setting.types.is_unit else f" (unit coordinates {[round(float(v), 12) for v in pin]})"
+        raise InvalidInput(f"belief c = {list(setting.belief)}{where} is not a grid point for k = {k}; {hint}")
     lattice = np.indices((k + 1,) * n).reshape(n, -1).T.astype(np.int64)
     cells = [axis_cells(k, float(cj), quadrature) for cj in c]
     dist = setting.dist
@@ -150,5 +158,5 @@ def make_grid(setting: Setting, k: int, quadrature: str = "cell") -> Grid:
         flat = np.ravel_multi_index(idx.T, (k + 1,) * n)
         weights = np.bincount(flat, minlength=(k + 1) ** n) / len(dist.points)
     weights = weights / weights.sum()
-    c_index = int(np.ravel_multi_index(tuple(np.round(mc).astype(np.int64)), (k + 1,) * n))
-    return Grid(k=int(k), lattice=lattice, weights=weights, c_index=c_index, quadrature=quadrature)
+    pin_index = int(np.ravel_multi_index(tuple(np.round(mc).astype(np.int64)), (k + 1,) * n))
+    return Grid(k=int(k), lattice=lattice, weights=weights, pin_index=pin_index, quadrature=quadrature)

@@ -95,5 +95,5 @@ def grid_measure(setting: Setting, grid: Grid) -> GridMeasure:
         face[np.flatnonzero(lo <= 0.0)[:1]] += lam * float(law.pdf(0.0)) * c[a]
         boundary += _outer([face if f is None else f for f in others])
     point = np.zeros(grid.size)
-    point[grid.c_index] = 1.0
+    point[grid.pin_index] = 1.0  # at the pin, where u = 0 (the belief c for a market maker)
     return GridMeasure(boundary=boundary, interior=interior, point=point)

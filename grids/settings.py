@@ -1,9 +1,15 @@
 """Settings: who trades what, under which beliefs, with which type law.
 
-A setting fixes the dimension n, the allocation box B (the market), the belief
-update weight alpha, the initial belief c and the type distribution. Named
-settings live in a registry; :func:`make_setting` builds one by name with
-parameters overridden and validated.
+A setting fixes the dimension n, the market (market maker or monopolist), the
+allocation set B (:mod:`grids.allocations`; default the market's box), the
+type box X (:mod:`grids.types`; default [0,1]^n), the belief update weight
+alpha, the initial belief c and the type distribution. Named settings live in
+a registry; :func:`make_setting` builds one by name with parameters
+overridden and validated.
+
+Solvers see the unit-box problem only: ``setting.c`` (the belief, where d
+vanishes), ``setting.B`` (the allocations D B) and ``setting.pin`` (the grid
+point where u = 0) are in unit coordinates y = (x - a) / D.
 """
 
 from __future__ import annotations
@@ -13,9 +19,13 @@ from typing import Sequence
 
 import numpy as np
 
+import functools
+
+from grids.allocations import Allocations, parse_allocations
 from grids.auction import AUCTION_REGISTRY
 from grids.distributions import Distribution, ProductDistribution, parse_distribution
 from grids.errors import InvalidInput
+from grids.types import TypeBox, parse_types, unit_box
 
 
 @dataclass(frozen=True)
@@ -42,10 +52,17 @@ MONOPOLIST = Market("monopolist", 0.0, 1.0, fixed_belief=0.0)
 
 @dataclass(frozen=True)
 class Setting:
-    """One trader, n goods: types x in [0,1]^n, belief phi(x) = c + alpha (x - c).
+    """One trader, n goods: types x in X = prod [a_i, b_i], belief phi(x) = c + alpha (x - c).
 
     The market maker maximizes E[<grad u(x), d(x)> - u(x)] with
-    d(x) = (1 - alpha)(x - c) over convex u >= 0, u(c) = 0, grad u in B.
+    d(x) = (1 - alpha)(x - c) over convex u >= 0, u(pin) = 0, grad u in B.
+    ``belief``, ``types`` and ``allocations`` are in the user's units; the
+    solvers read the unit-box problem through :attr:`c`, :attr:`B` and
+    :attr:`pin` (x = a + D y, :mod:`grids.types`). The pin is the belief for
+    a market maker and the lower corner of X for a monopolist (B >= 0 makes
+    u nondecreasing, so u = 0 there loses nothing; the belief 0 may lie
+    outside X). The type law is given on the unit box and scaled to X;
+    sample files are read in the user's units and mapped.
     """
 
     name: str
@@ -54,14 +71,48 @@ class Setting:
     alpha: float
     belief: tuple[float, ...]
     dist: Distribution = field(default_factory=lambda: ProductDistribution("uniform"))
+    types: TypeBox | None = None
+    allocations: Allocations | None = None
+
+    def __post_init__(self) -> None:
+        if self.types is None:
+            object.__setattr__(self, "types", unit_box(self.n))
+        if self.allocations is None:
+            object.__setattr__(self, "allocations", default_allocations(self.market, self.n))
 
     @property
     def c(self) -> np.ndarray:
-        return np.asarray(self.belief, dtype=np.float64)
+        """The belief in unit coordinates, c' = (c - a) / D: where d vanishes (may lie off [0,1]^n)."""
+        return self.types.to_unit(self.belief)
+
+    @functools.cached_property
+    def B(self) -> Allocations:
+        """The allocation set of the unit-box problem, D B."""
+        return self.allocations.scaled(self.types.width)
+
+    @property
+    def pin(self) -> np.ndarray:
+        """The grid point (unit coordinates) where u = 0: the belief, or the lower corner for a monopolist."""
+        return np.zeros(self.n) if self.market.fixed_belief is not None else self.c
+
+    @property
+    def is_standard(self) -> bool:
+        """Unit type box and the market's own box B (the setting of DESIGN §1)."""
+        return self.types.is_unit and self.allocations == default_allocations(self.market, self.n)
 
     def params(self) -> dict[str, object]:
-        """The parameters as plain JSON-ready values."""
-        return {"alpha": self.alpha, "belief": list(self.belief), "dist": self.dist.spec}
+        """The parameters as plain JSON-ready values (types and allocations only when not the default)."""
+        out: dict[str, object] = {"alpha": self.alpha, "belief": list(self.belief), "dist": self.dist.spec}
+        if not self.types.is_unit:
+            out["types"] = self.types.spec()
+        if self.allocations != default_allocations(self.market, self.n):
+            out["allocations"] = self.allocations.describe()
+        return out
+
+
+def default_allocations(market: Market, n: int) -> Allocations:
+    """The market's box [lo, hi]^n."""
+    return Allocations("box", (float(market.lo),) * n, (float(market.hi),) * n)
 
 
 @dataclass(frozen=True)
@@ -89,10 +140,12 @@ def one_good_setting(name: str) -> str:
     return next(other for other, o in REGISTRY.items() if o.n == 1 and o.market == spec.market)
 
 
-def _belief_tuple(belief: Sequence[float] | str | None, spec: SettingSpec, name: str) -> tuple[float, ...]:
+def _belief_tuple(belief: Sequence[float] | str | None, spec: SettingSpec, name: str,
+                  types: TypeBox) -> tuple[float, ...]:
     if belief is None:
-        default = 0.5 if spec.market.fixed_belief is None else spec.market.fixed_belief
-        return (default,) * spec.n
+        if spec.market.fixed_belief is not None:
+            return (spec.market.fixed_belief,) * spec.n
+        return tuple(float(v) for v in types.from_unit(np.full(spec.n, 0.5)))
     if isinstance(belief, str):
         try:
             belief = [float(v) for v in belief.split(",")]
@@ -109,8 +162,11 @@ def _belief_tuple(belief: Sequence[float] | str | None, spec: SettingSpec, name:
         values = values * spec.n
     if len(values) != spec.n:
         raise InvalidInput(f"belief {list(values)} has {len(values)} entries; {name} needs {spec.n}")
-    if not all(np.isfinite(values)) or min(values) < 0.0 or max(values) > 1.0:
-        raise InvalidInput(f"belief {list(values)} is off the type box [0,1]^{spec.n}")
+    if spec.market.fixed_belief is None and (not all(np.isfinite(values)) or not types.contains(values)):
+        box = f"[0,1]^{spec.n}" if types.is_unit else types.spec()
+        raise InvalidInput(f"belief {list(values)} is off the type box {box}")
+    if not all(np.isfinite(values)):
+        raise InvalidInput(f"belief {list(values)} must be finite numbers")
     if spec.market.fixed_belief is not None and any(v != spec.market.fixed_belief for v in values):
         raise InvalidInput(f"{name} fixes the belief at c = {spec.market.fixed_belief:g}; got {list(values)}")
     return values
@@ -122,6 +178,8 @@ def make_setting(
     alpha: float | None = None,
     belief: Sequence[float] | str | None = None,
     dist: str | Distribution = "uniform",
+    types: str | TypeBox | None = None,
+    allocations: str | Allocations | None = None,
 ) -> Setting:
     """Build and validate a named setting.
 
@@ -136,12 +194,24 @@ def make_setting(
         A single number is repeated for every good.
     dist : str or Distribution
         ``uniform``, ``beta:a,b``, ``truncnorm:mean,sd`` or ``samples:PATH``.
+        Product laws are given on the unit box and scaled to the type box;
+        sample files hold types in the user's units (inside the type box).
+    types : "lo1:hi1,lo2:hi2,..." or TypeBox, optional
+        The type box X = prod [lo_i, hi_i] (default [0,1]^n; one interval is
+        repeated for every good). Solved exactly on the unit box by
+        x = lo + D y (:mod:`grids.types`).
+    allocations : str or Allocations, optional
+        B: ``box`` (the market's box, default), ``box:lo1:hi1,..``,
+        ``unit-demand`` or ``polytope:A.npy,b.npy`` / ``polytope:a1 a2 <= b; ..``
+        (:mod:`grids.allocations`). A monopolist needs B >= 0.
 
     Raises
     ------
     InvalidInput
         Unknown name (the message lists the known ones), alpha outside [0,1],
-        a belief off the box or of the wrong length, a bad distribution.
+        a belief off the box or of the wrong length, a bad distribution, an
+        empty or inverted type box, an allocation set that is empty,
+        unbounded or without 0.
     """
     spec = REGISTRY.get(name)
     if name in AUCTION_REGISTRY:
@@ -155,6 +225,12 @@ def make_setting(
         raise InvalidInput(f"alpha = {alpha!r} is outside [0, 1]")
     if spec.market.fixed_belief is not None and a != 0.0:
         raise InvalidInput(f"{name} fixes alpha = 0 (no adverse selection); got alpha = {a:g}")
-    c = _belief_tuple(belief, spec, name)
-    d = parse_distribution(dist, spec.n) if isinstance(dist, str) else dist
-    return Setting(name=name, n=spec.n, market=spec.market, alpha=a, belief=c, dist=d)
+    box = parse_types(types, spec.n)
+    c = _belief_tuple(belief, spec, name, box)
+    B = parse_allocations(allocations, spec.n, default_allocations(spec.market, spec.n))
+    if spec.market.fixed_belief is not None and np.any(B.lower < 0.0):
+        raise InvalidInput(f"{name} sells only: its allocations must be >= 0, got {B.describe()}")
+    bounds = None if box.is_unit else (box.lower, np.asarray(box.hi, dtype=np.float64))
+    d = parse_distribution(dist, spec.n, bounds) if isinstance(dist, str) else dist
+    return Setting(name=name, n=spec.n, market=spec.market, alpha=a, belief=c, dist=d, types=box, allocations=B)
+

@@ -69,11 +69,19 @@ def check_options(**options: Any) -> None:
         raise InvalidInput("a warm start applies to the gradient form only")
 
 
+def require_box_allocations(setting: Setting) -> None:
+    """Refuse a polytope B for the measure form, whose edge Lipschitz rows are per axis (a box only)."""
+    if not setting.B.is_box:
+        raise InvalidInput(f"the measure form needs a box B (its edge Lipschitz rows are per axis); "
+                           f"allocations {setting.allocations.describe()} is a polytope: use form=\"gradient\"")
+
+
 def validate(setting: str | Setting, grid: int | Grid = 64, **kwargs: Any) -> tuple[Setting, Grid]:
     """Check every argument of :func:`solve` and resolve the setting and grid; no LP work.
 
     ``kwargs`` are :func:`solve`'s options (:func:`check_options`) and the
-    setting's parameters (``alpha``, ``belief``, ``dist``). Returns the
+    setting's parameters (``alpha``, ``belief``, ``dist``, ``types``,
+    ``allocations``: :func:`grids.make_setting` checks them). Returns the
     resolved ``(Setting, Grid)``; raises :class:`grids.InvalidInput` with one
     sentence for the first bad argument. :func:`solve` calls it first; a
     caller that runs several solves (``--form both``) calls it for each
@@ -85,6 +93,7 @@ def validate(setting: str | Setting, grid: int | Grid = 64, **kwargs: Any) -> tu
     # per form, backend and symmetry group (solvers.memory_check): a grid that would not fit is refused here
     check_memory(s, g, options.get("form", "gradient"), options.get("solver", "highs"), options.get("fold"))
     if options.get("form", "gradient") == "measure":
+        require_box_allocations(s)
         require_density(s)
     warm_start = options.get("warm_start", "none")
     if isinstance(warm_start, str):
@@ -168,7 +177,11 @@ def solve(
         (:mod:`solvers.symmetry`; exact, the certificate is recomputed on the
         unfolded arrays). None or True: fold when such a group exists.
     **params
-        ``alpha``, ``belief``, ``dist`` for :func:`grids.make_setting`.
+        ``alpha``, ``belief``, ``dist``, ``types`` (type box ``"4:16,4:7"``,
+        solved on the unit box by x = lo + D y; the menu is reported in these
+        units) and ``allocations`` (``box``, ``unit-demand``,
+        ``polytope:A.npy,b.npy`` or inline ``polytope:a1 a2 <= b; ..``) for
+        :func:`grids.make_setting`. A polytope B needs the gradient form.
 
     Raises
     ------

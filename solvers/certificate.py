@@ -7,8 +7,14 @@ Nothing here trusts the solver's reported objective. From the arrays alone:
 - dual value    D = sum_i h_B(w_i d_i - sum_j y_ij (x_j - x_i)) for the pair
   multipliers y >= 0 (DESIGN §1.1), with the flow residual
   max_{i != c} -(w_i + sum_j y_ij - sum_j y_ji);
-- a certified bound D + sum_{i != c} max(0, -flow_i) h_B(x_i - c), valid for
-  every y >= 0 because every feasible u satisfies 0 <= u_i <= h_B(x_i - c).
+- a certified bound D + sum_{i != pin} max(0, -flow_i) h_B(x_i - pin), valid for
+  every y >= 0 because every feasible u satisfies 0 <= u_i <= h_B(x_i - pin).
+
+h_B is the support function of the setting's B (a box, unit demand or a
+polytope): for fixed y, max over g_i in B of <g_i, residual_i> is h_B, so the
+polytope rows' own multipliers are implied (LP duality on B) and D(y) stays
+an upper bound for any y >= 0. The pin is where u = 0 (the belief c for a
+market maker, the lower corner for a monopolist), the belief c where d vanishes.
 """
 
 from __future__ import annotations
@@ -35,9 +41,9 @@ class Certificate:
     max_pair_violation : float
         Largest violation of a convexity row over all N^2 ordered pairs.
     primal_bound_violation : float
-        Largest violation of u >= 0, u_c = 0 or g in B.
+        Largest violation of u >= 0, u_pin = 0 or g in B.
     dual_flow_violation : float
-        Largest violation of w_i + sum_j y_ij - sum_j y_ji >= 0 (i != c).
+        Largest violation of w_i + sum_j y_ij - sum_j y_ji >= 0 (i != pin).
     """
 
     primal_value: float
@@ -76,7 +82,7 @@ def dual_terms(setting: Setting, grid: Grid, y: sparse.csr_matrix) -> tuple[floa
     out_flow = np.asarray(y.sum(axis=1)).ravel()
     in_flow = np.asarray(y.sum(axis=0)).ravel()
     residual = w[:, None] * d - (y @ x - out_flow[:, None] * x)
-    value = float(setting.market.support(residual).sum())
+    value = float(setting.B.support(residual).sum())
     return value, w + out_flow - in_flow
 
 
@@ -88,17 +94,15 @@ def certify(
     ``max_pair_violation`` comes from the final all-pairs scan, which is the
     proof that no convexity row is violated; ``y`` must be entrywise >= 0.
     """
-    lo, hi = setting.market.lo, setting.market.hi
     bound_violation = max(
         float(np.max(-u, initial=0.0)),
-        abs(float(u[grid.c_index])),
-        float(np.max(g - hi, initial=0.0)),
-        float(np.max(lo - g, initial=0.0)),
+        abs(float(u[grid.pin_index])),
+        setting.B.violation(g),
     ) + 0.0  # no "-0.0" in reports
     value, flow = dual_terms(setting, grid, y)
-    flow[grid.c_index] = 0.0
+    flow[grid.pin_index] = 0.0
     shortfall = np.maximum(-flow, 0.0)
-    u_max = setting.market.support(grid.points - setting.c)
+    u_max = setting.B.support(grid.points - setting.pin)
     return Certificate(
         primal_value=primal_value(setting, grid, u, g),
         dual_value=value,

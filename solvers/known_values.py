@@ -39,7 +39,7 @@ AMM2D_PROFIT_ALPHA0 = 2 / 9 + math.sqrt(2) / 27
 
 def known_optimum(setting: Setting) -> tuple[float, str] | None:
     """(value, source) of the continuous optimum where DESIGN §1.4 gives one."""
-    if not setting.dist.is_uniform:
+    if not setting.dist.is_uniform or not setting.is_standard:  # a type box or another B: none known here
         return None
     centred = all(abs(v - 0.5) < 1e-12 for v in setting.belief)
     if setting.name == "amm1d" and centred:

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from grids import Grid, InvalidInput, Market
+from grids import Grid, InvalidInput
+from grids.allocations import Allocations
+from grids.types import TypeBox
 
 DEFAULT_MENU_TOL = 0.02  # l_inf radius in allocation units within which allocations are one item
 
@@ -48,13 +50,22 @@ class Menu:
     def prices(self) -> np.ndarray:
         return np.array([it.price for it in self.items], dtype=np.float64)
 
+    def in_user_units(self, types: TypeBox) -> "Menu":
+        """The menu of the unit-box problem in the user's units: a = D^-1 a', p = p' + <a, lo> (:mod:`grids.types`)."""
+        if types.is_unit:
+            return self
+        a, p = types.allocations_from_unit(self.allocations), types.prices_from_unit(self.allocations, self.prices)
+        items = [MenuItem(tuple(float(v) for v in ai), float(pi), it.mass) for ai, pi, it in zip(a, p, self.items)]
+        return Menu(items=tuple(sorted(items, key=lambda it: (it.price, it.allocation))), tol=self.tol)
 
-def _snap(a: np.ndarray, market: Market, eps: float = 1e-7) -> np.ndarray:
-    """Round entries within eps of lo, 0 or hi to those values (solver noise)."""
+
+def _snap(a: np.ndarray, B: Allocations, eps: float = 1e-7) -> np.ndarray:
+    """Round entries within eps of lo_i, 0 or hi_i to those values (solver noise), then retract into B."""
     out = a.copy()
-    for target in {market.lo, 0.0, market.hi}:
-        out[np.abs(out - target) <= eps] = target
-    return out
+    for target in (B.lower, np.zeros(B.n), B.upper):
+        near = np.abs(out - target) <= eps
+        out[near] = target[near]
+    return B.retract(out)
 
 
 def menu_tolerance(tol: float) -> float:
@@ -65,8 +76,8 @@ def menu_tolerance(tol: float) -> float:
     return float(tol)
 
 
-def extract_menu(grid: Grid, market: Market, u: np.ndarray, g: np.ndarray, tol: float = DEFAULT_MENU_TOL) -> Menu:
-    """Cluster the grid allocations into a menu.
+def extract_menu(grid: Grid, B: Allocations, u: np.ndarray, g: np.ndarray, tol: float = DEFAULT_MENU_TOL) -> Menu:
+    """Cluster the grid allocations (in B, the grid's own coordinates) into a menu.
 
     Distinct allocations are visited in decreasing probability mass; each
     starts a cluster unless it lies within ``tol`` (l_inf) of an existing
@@ -74,7 +85,7 @@ def extract_menu(grid: Grid, market: Market, u: np.ndarray, g: np.ndarray, tol: 
     (points on kinks of u carry arbitrary subgradients but little mass), and
     its price is the conjugate p = max_i <a, x_i> - u_i, the least price at
     which the item gives no grid type more than u. Hence the menu's utility
-    is at most u on the grid and its utility at c is 0 (u(c) = 0).
+    is at most u on the grid and its utility at the pin is 0 (u(pin) = 0).
     Clusters of zero mass are dropped; no-trade is always listed.
     """
     tol = menu_tolerance(tol)
@@ -100,7 +111,7 @@ def extract_menu(grid: Grid, market: Market, u: np.ndarray, g: np.ndarray, tol: 
     x = grid.points
     items = {}
     for lab in np.flatnonzero(cmass > 0):
-        a = _snap(np.clip(sums[lab] / cmass[lab], market.lo, market.hi), market)
+        a = _snap(B.retract(sums[lab] / cmass[lab]), B)
         if np.abs(a).max() <= tol:
             a = np.zeros_like(a)
         key = tuple(float(v) for v in a)

@@ -33,9 +33,9 @@ def _heading(setting: "Setting", grid: "Grid", title: str | None) -> str:
 
 
 def _colour_map(setting: "Setting") -> dict[str, object]:
-    """pcolormesh keywords for allocations: colormap and fixed range [lo, hi]."""
+    """pcolormesh keywords for allocations: colormap and the range of B's bounding box (user units)."""
     cmap = "viridis" if setting.market.name == "monopolist" else "RdBu_r"
-    return {"cmap": cmap, "vmin": setting.market.lo, "vmax": setting.market.hi}
+    return {"cmap": cmap, "vmin": min(setting.allocations.lo), "vmax": max(setting.allocations.hi)}
 
 
 def _alloc_label(setting: "Setting", j: int) -> str:
@@ -49,8 +49,13 @@ def cell_edges(k: int) -> np.ndarray:
     return (np.arange(k + 2) - 0.5) / k
 
 
+def _axis(setting: "Setting", k: int, a: int, y: np.ndarray) -> np.ndarray:
+    """Unit coordinates y of axis a in the user's units, lo_a + D_a y."""
+    return setting.types.lower[a] + setting.types.width[a] * y
+
+
 def _check(setting: "Setting", grid: "Grid", u: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """u reshaped to grid.shape and g to grid.shape + (n,), after shape checks."""
+    """u reshaped to grid.shape and g (in the user's units, g = D^-1 g') to grid.shape + (n,), after shape checks."""
     n, N = grid.n, grid.size
     if setting.n != n:
         raise ValueError(f"setting {setting.name} has n = {setting.n} but the grid has n = {n}")
@@ -62,38 +67,45 @@ def _check(setting: "Setting", grid: "Grid", u: np.ndarray, g: np.ndarray) -> tu
         raise ValueError(f"u has shape {u.shape}; expected ({N},)")
     if g.shape != (N, n):
         raise ValueError(f"g has shape {g.shape}; expected ({N}, {n})")
+    g = setting.types.allocations_from_unit(g)
     return u.reshape(grid.shape), g.reshape(grid.shape + (n,))
 
 
 def _map(ax: "Axes", setting: "Setting", k: int, values: np.ndarray):
-    """One allocation map; ``values[i1, i2]`` is drawn with x1 horizontal, x2 vertical."""
-    e = cell_edges(k)
-    mesh = ax.pcolormesh(e, e, values.T, shading="flat", **_colour_map(setting))
-    ax.set_xlim(e[0], e[-1])
-    ax.set_ylim(e[0], e[-1])
-    ax.set_aspect("equal")
+    """One allocation map; ``values[i1, i2]`` is drawn with x1 horizontal, x2 vertical (user units)."""
+    ex, ey = _axis(setting, k, 0, cell_edges(k)), _axis(setting, k, 1, cell_edges(k))
+    mesh = ax.pcolormesh(ex, ey, values.T, shading="flat", **_colour_map(setting))
+    ax.set_xlim(ex[0], ex[-1])
+    ax.set_ylim(ey[0], ey[-1])
+    ax.set_aspect("equal" if setting.types.is_unit else "auto")
     return mesh
 
 
+def _pin(setting: "Setting") -> np.ndarray:
+    """The point where u = 0 (the belief c for a market maker), in the user's units."""
+    return setting.types.from_unit(setting.pin)
+
+
 def _plot_1d(fig: Figure, setting: "Setting", grid: "Grid", U: np.ndarray, G: np.ndarray) -> None:
-    x = grid.points[:, 0]
-    c = float(setting.c[0])
+    x = _axis(setting, grid.k, 0, grid.points[:, 0])
+    c = float(_pin(setting)[0])
     ax_u, ax_g = fig.subplots(1, 2)
     ax_u.plot(x, U, "-", color="C0", lw=1.5, label="u(x)")
-    ax_u.plot([c], [U[grid.c_index]], color="C3", label=f"c = {c:g}", **{**C_MARKER, "mfc": "C3", "ms": 6})
+    ax_u.plot([c], [U[grid.pin_index]], color="C3", label=f"c = {c:g}", **{**C_MARKER, "mfc": "C3", "ms": 6})
     ax_u.axvline(c, color="0.6", ls=":", lw=1)
-    ax_u.set(xlabel="type x", ylabel="utility u(x)", title="trader utility", xlim=(0, 1))
+    xlim = (x[0], x[-1])
+    ax_u.set(xlabel="type x", ylabel="utility u(x)", title="trader utility", xlim=xlim)
     ax_u.legend(loc="best", fontsize="small")
     ax_g.plot(x, G[:, 0], color="C1", lw=1.5, drawstyle="steps-mid", label="g(x)")
     ax_g.axhline(0.0, color="0.6", lw=0.8)
     ax_g.axvline(c, color="0.6", ls=":", lw=1)
-    lo, hi = setting.market.lo, setting.market.hi
+    lo, hi = setting.allocations.lo[0], setting.allocations.hi[0]
     ax_g.set(xlabel="type x", ylabel=_alloc_label(setting, 0), title="allocation g = u'",
-             xlim=(0, 1), ylim=(lo - 0.05, hi + 0.05))
+             xlim=xlim, ylim=(lo - 0.05, hi + 0.05))
 
 
 def _plot_2d(fig: Figure, setting: "Setting", grid: "Grid", U: np.ndarray, G: np.ndarray) -> None:
-    k, c = grid.k, setting.c
+    k, c = grid.k, _pin(setting)
     axes = fig.subplots(1, 3)
     mesh = None
     for j in range(2):
@@ -104,20 +116,21 @@ def _plot_2d(fig: Figure, setting: "Setting", grid: "Grid", U: np.ndarray, G: np
     cb = fig.colorbar(mesh, ax=list(axes[:2]), shrink=0.85)
     cb.set_label("g (+ buy / - sell)" if setting.market.name != "monopolist" else "g (units sold)")
     ax = axes[2]
-    x = np.arange(k + 1) / k
+    y = np.arange(k + 1) / k
+    x1, x2 = _axis(setting, k, 0, y), _axis(setting, k, 1, y)
     umin, umax = float(U.min()), float(U.max())
     levels = MaxNLocator(12).tick_values(umin, umin + max(umax - umin, 1e-12))
-    cf = ax.contourf(x, x, U.T, levels=levels, cmap="magma")
+    cf = ax.contourf(x1, x2, U.T, levels=levels, cmap="magma")
     ax.plot([c[0]], [c[1]], **C_MARKER)
-    ax.set(xlabel="x1", ylabel="x2", title="utility u", xlim=(0, 1), ylim=(0, 1))
-    ax.set_aspect("equal")
+    ax.set(xlabel="x1", ylabel="x2", title="utility u", xlim=(x1[0], x1[-1]), ylim=(x2[0], x2[-1]))
+    ax.set_aspect("equal" if setting.types.is_unit else "auto")
     fig.colorbar(cf, ax=ax, shrink=0.85, label="u")
 
 
 def _plot_3d(fig: Figure, setting: "Setting", grid: "Grid", U: np.ndarray, G: np.ndarray) -> None:
-    k, n, c = grid.k, grid.n, setting.c
+    k, n, c = grid.k, grid.n, _pin(setting)
     planes = [int(np.clip(np.rint(v * k), 0, k)) for v in SLICES_3D]
-    c_plane = int(np.rint(c[2] * k))
+    c_plane = grid.lattice[grid.pin_index, 2]
     axes = fig.subplots(n, len(planes), sharex=True, sharey=True, squeeze=False)
     mesh = None
     for j in range(n):
@@ -126,7 +139,7 @@ def _plot_3d(fig: Figure, setting: "Setting", grid: "Grid", U: np.ndarray, G: np
             mesh = _map(ax, setting, k, G[:, :, p, j])
             if p == c_plane:
                 ax.plot([c[0]], [c[1]], **{**C_MARKER, "ms": 4})
-            ax.set_title(f"g{j + 1}, x3 = {p / k:.3g}", fontsize="small")
+            ax.set_title(f"g{j + 1}, x3 = {float(_axis(setting, k, 2, np.array(p / k))):.3g}", fontsize="small")
             ax.tick_params(labelsize="x-small")
             if j == n - 1:
                 ax.set_xlabel("x1", fontsize="small")
@@ -149,7 +162,9 @@ def plot_solution(setting: "Setting", grid: "Grid", u: np.ndarray, g: np.ndarray
     u : np.ndarray, shape (N,)
         Trader utility at the grid points.
     g : np.ndarray, shape (N, n)
-        Allocation (grad u) at the grid points; shape (N,) is accepted for n = 1.
+        Allocation (grad u) at the grid points in the grid's unit coordinates
+        (drawn in the user's units, g = D^-1 g', on axes of the type box);
+        shape (N,) is accepted for n = 1.
     title : str, optional
         First line of the figure title; the second line always names the
         setting, alpha and k.

@@ -161,9 +161,10 @@ def save_solution(sol: "Solution", directory: Path, tol: float, plot: bool) -> P
     with staged_folder(directory) as tmp:
         summary = summary_dict(sol, tol)
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n")
+        user = sol.user_arrays()  # x, u, g, t in the user's units (the type box's; unit box: as solved)
         np.savez_compressed(
             tmp / "arrays.npz",
-            points=sol.grid.points, weights=sol.grid.weights, u=sol.primal.u, g=sol.primal.g, t=sol.primal.t,
+            points=user["x"], weights=sol.grid.weights, u=user["u"], g=user["g"], t=user["t"],
             menu_allocations=sol.menu(tol).allocations, menu_prices=sol.menu(tol).prices, **sol.dual.arrays(),
         )
         if plot:

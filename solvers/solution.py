@@ -155,12 +155,24 @@ class Solution:
         """dual - primal, recomputed from the arrays (not the solver's report)."""
         return self.certificate.gap
 
-    def menu(self, tol: float = DEFAULT_MENU_TOL) -> Menu:
-        """Distinct allocations within ``tol`` (l_inf) clustered by mass, priced by conjugacy."""
-        key = ("menu", float(tol))
+    def unit_menu(self, tol: float = DEFAULT_MENU_TOL) -> Menu:
+        """The menu of the unit-box problem the LP solved (allocations in D B, types in [0,1]^n)."""
+        key = ("unit_menu", float(tol))
         if key not in self._cache:
-            self._cache[key] = extract_menu(self.grid, self.setting.market, self.primal.u, self.primal.g, tol)
+            self._cache[key] = extract_menu(self.grid, self.setting.B, self.primal.u, self.primal.g, tol)
         return self._cache[key]
+
+    def menu(self, tol: float = DEFAULT_MENU_TOL) -> Menu:
+        """Distinct allocations within ``tol`` (l_inf, unit-box allocation units) clustered by mass, priced
+        by conjugacy; in the user's units (the type box's, :meth:`grids.types.TypeBox.prices_from_unit`)."""
+        return self.unit_menu(tol).in_user_units(self.setting.types)
+
+    def user_arrays(self) -> dict[str, np.ndarray]:
+        """Grid points x, utility u, allocation g and payment t in the user's units (x = lo + D y, g = D^-1 g')."""
+        types = self.setting.types
+        x = types.from_unit(self.grid.points)
+        g = types.allocations_from_unit(self.primal.g)
+        return {"x": x, "u": self.primal.u, "g": g, "t": np.einsum("ij,ij->i", g, x) - self.primal.u}
 
     def menu_profit(self, tol: float = DEFAULT_MENU_TOL, *, seed: int = 0) -> "MenuProfit":
         """Exact expected profit of :meth:`menu` on the continuous type space (a lower bound).
@@ -173,7 +185,7 @@ class Solution:
 
         key = ("menu_profit", float(tol), int(seed))
         if key not in self._cache:
-            menu = self.menu(tol)
+            menu = self.unit_menu(tol)  # the profit is the same number in unit and user coordinates
             self._cache[key] = evaluate_menu(self.setting, menu.allocations, menu.prices, seed=seed)
         return self._cache[key]
 

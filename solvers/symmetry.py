@@ -43,7 +43,7 @@ def signed_permutations(n: int) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class GridSymmetry:
-    """A group of signed axis permutations that fixes c, B and the weights, acting on grid indices.
+    """A group of signed axis permutations that fixes the pin, the belief c, B and the weights, acting on grid indices.
 
     Attributes
     ----------
@@ -67,17 +67,21 @@ class GridSymmetry:
         weights; the measure form passes its measure mu).
         """
         n, k = grid.n, grid.k
-        mc = grid.lattice[grid.c_index]
+        mc = grid.lattice[grid.pin_index]
         w = grid.weights if invariant is None else invariant
         mats, perms = [], []
-        symmetric_box = setting.market.lo == -setting.market.hi
+        B = setting.B
+        symmetric_box = B.lo[0] == -B.hi[0]
+        belief = setting.c * k - mc  # the belief (where d vanishes) relative to the pin, lattice units
         candidates = signed_permutations(n) if n <= MAX_DIMENSION else np.eye(n, dtype=np.int64)[None]
+        if not B.equal_axes:  # conservative: only a box with equal axes is kept by axis permutations
+            candidates = candidates[:1]
         for M in candidates:
             flips = np.flatnonzero(M.sum(axis=1) < 0)          # output axes with a sign change
             src = np.abs(M).argmax(axis=1)                     # output axis a reads input axis src[a]
             if len(flips) and (not symmetric_box or np.any(2 * mc[flips] != k)):
                 continue
-            if np.any(mc[src] != mc):
+            if np.any(mc[src] != mc) or not np.allclose(M @ belief, belief, rtol=0.0, atol=1e-9):
                 continue
             image = mc + (grid.lattice - mc) @ M.T
             p = np.ravel_multi_index(image.T, grid.shape)

@@ -31,7 +31,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--grid", type=int, default=64, metavar="K", help="cells per axis (default 64)")
     p.add_argument("--alpha", type=float, help="belief update weight in [0,1] (default 0)")
     p.add_argument("--belief", help="initial belief c, e.g. 0.5,0.5 (default 1/2 per good; monopolist 0)")
-    p.add_argument("--dist", default="uniform", help="uniform | beta:a,b | truncnorm:mean,sd | samples:PATH")
+    p.add_argument("--dist", default="uniform",
+                   help="uniform | beta:a,b | truncnorm:mean,sd | samples:PATH; product laws are given on the "
+                        "unit box and scaled to --types, sample files hold types in --types units")
+    p.add_argument("--types", metavar="LO:HI,..",
+                   help="type box prod [lo_i, hi_i], e.g. 4:16,4:7 (default [0,1]^n; one interval repeats); "
+                        "solved exactly on the unit box by x = lo + D y, menus reported in these units")
+    p.add_argument("--allocations", metavar="B",
+                   help="allocation set: box (default: the market's) | box:lo1:hi1,lo2:hi2 | unit-demand "
+                        "(a >= 0, sum a <= 1) | polytope:A.npy,b.npy ({a : A a <= b}, .npy or .csv files) | "
+                        "polytope:'a11 a12 <= b1; a21 a22 <= b2' (inline rows); must be bounded and contain 0; "
+                        "a polytope needs --form gradient")
     p.add_argument("--solver", default="highs", choices=sorted(BACKENDS), help="LP backend (default highs)")
     p.add_argument("--form", choices=(*FORMS, "both"), default="gradient",
                    help="gradient-form LP (DESIGN 1.1), measure form with transport dual (1.2), or both")
@@ -103,8 +113,11 @@ def run_one_trader(args: argparse.Namespace, out: TextIO) -> int:
             raise InvalidInput("a warm start applies to the gradient form only")
         resolved = {form: validate(args.setting, args.grid, quadrature=args.quadrature, form=form,
                                    warm_start=warm_name, alpha=args.alpha, belief=args.belief,
-                                   dist=args.dist, **options) for form in forms}
+                                   dist=args.dist, types=args.types, allocations=args.allocations, **options)
+                    for form in forms}
         setting, grid = resolved[forms[0]]
+        if args.warm_start == "rochetnet" and not setting.is_standard:
+            raise InvalidInput("a RochetNet warm start needs the unit type box and the market's own box B")
         if args.plot is not None and args.out is None:
             for form in forms:
                 out_file(_plot_path(args, setting.name, grid.k, form, len(forms) > 1))

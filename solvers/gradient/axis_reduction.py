@@ -49,7 +49,8 @@ class AxisReduction:
     @classmethod
     def build(cls, lp: GradientLP, pi: np.ndarray, pj: np.ndarray) -> "AxisReduction":
         """Reduce the axis-stencil LP with pair rows (pi, pj) (both orientations)."""
-        grid, mkt = lp.grid, lp.setting.market
+        grid, B = lp.grid, lp.setting.B  # a box (solve_gradient reduces only then): per-axis lo, hi
+        lo, hi = B.lower, B.upper
         N, n, k = grid.size, grid.n, grid.k
         m = grid.lattice
         cg = lp.cost[N:].reshape(N, n)
@@ -89,8 +90,8 @@ class AxisReduction:
         ent_r.append(r[sel])
         ent_c.append(kept_col[i[sel] * n + a[sel]])
         ent_v.append(-s[sel].astype(float))
-        lower[md_k == CONST_HI] = s[md_k == CONST_HI] * mkt.hi
-        lower[md_k == CONST_LO] = s[md_k == CONST_LO] * mkt.lo
+        lower[md_k == CONST_HI] = s[md_k == CONST_HI] * hi[a[md_k == CONST_HI]]
+        lower[md_k == CONST_LO] = s[md_k == CONST_LO] * lo[a[md_k == CONST_LO]]
         ncol = N + len(kept)
         rows = sparse.csr_matrix(
             (np.concatenate(ent_v), (np.concatenate(ent_r), np.concatenate(ent_c))), shape=(len(r), ncol)
@@ -105,14 +106,14 @@ class AxisReduction:
         ii, aa = np.nonzero(mode == BACK)
         np.add.at(cost, ii, cg[ii, aa])
         np.add.at(cost, ii - step[aa], -cg[ii, aa])
-        offset = float(cg[mode == CONST_HI].sum() * mkt.hi + cg[mode == CONST_LO].sum() * mkt.lo)
-        col_lower = np.concatenate([lp.col_lower[:N], np.full(len(kept), mkt.lo)])
-        col_upper = np.concatenate([lp.col_upper[:N], np.full(len(kept), mkt.hi)])
+        offset = float((cg * hi)[mode == CONST_HI].sum() + (cg * lo)[mode == CONST_LO].sum())
+        col_lower = np.concatenate([lp.col_lower[:N], lo[kept % n]])
+        col_upper = np.concatenate([lp.col_upper[:N], hi[kept % n]])
         return cls(lp, mode, kept, cost, col_lower, col_upper, rows, lower, keep, np.flatnonzero(is_def), offset)
 
     def expand(self, z: np.ndarray) -> np.ndarray:
         """Full gradient-form column vector (v, g) from a reduced solution."""
-        grid, mkt = self.lp.grid, self.lp.setting.market
+        grid, B = self.lp.grid, self.lp.setting.B
         N, n, k = grid.size, grid.n, grid.k
         v = z[:N]
         step = np.array([(k + 1) ** (n - 1 - a) for a in range(n)])
@@ -123,8 +124,8 @@ class AxisReduction:
             g[idx, a] = v[idx + step[a]] - v[idx]
             idx = np.flatnonzero(md == BACK)
             g[idx, a] = v[idx] - v[idx - step[a]]
-            g[md == CONST_HI, a] = mkt.hi
-            g[md == CONST_LO, a] = mkt.lo
+            g[md == CONST_HI, a] = B.upper[a]
+            g[md == CONST_LO, a] = B.lower[a]
         g.ravel()[self.kept] = z[N:]
         return np.concatenate([v, g.ravel()])
 

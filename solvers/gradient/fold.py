@@ -38,7 +38,7 @@ class FoldedLP:
     def build(cls, lp: GradientLP, symmetry: GridSymmetry | None) -> "FoldedLP":
         if symmetry is None or symmetry.trivial:
             return cls(lp, None, None, lp.cost, lp.col_lower, lp.col_upper)
-        grid, mkt = lp.grid, lp.setting.market
+        grid, B = lp.grid, lp.setting.B  # an equal-axes box (solvers.symmetry folds only then)
         N, n, R = grid.size, grid.n, len(symmetry.reps)
         which, bases = symmetry.fixed_bases()
         dims = np.array([b.shape[1] for b in bases])[which]
@@ -59,9 +59,9 @@ class FoldedLP:
         ncol = R + int(dims.sum())
         lift = sparse.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
                                  shape=(N * (n + 1), ncol))
-        lower = np.concatenate([np.zeros(R), np.full(ncol - R, mkt.lo)])
-        upper = np.concatenate([np.full(R, np.inf), np.full(ncol - R, mkt.hi)])
-        upper[symmetry.orbit[grid.c_index]] = 0.0
+        lower = np.concatenate([np.zeros(R), np.full(ncol - R, B.lo[0])])
+        upper = np.concatenate([np.full(R, np.inf), np.full(ncol - R, B.hi[0])])
+        upper[symmetry.orbit[grid.pin_index]] = 0.0
         return cls(lp, symmetry, lift, np.asarray(lift.T @ lp.cost), lower, upper)
 
     @property

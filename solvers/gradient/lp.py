@@ -7,7 +7,9 @@ Unknowns v_i = k u_i and g_i in B at the grid points x_i = m_i / k. Each pair ro
 
 with small integer coefficients. The objective sum_i w_i (<g_i, d_i> - u_i) is
 multiplied by S = N so its coefficients are of order one. Columns are ordered
-[v_0 .. v_{N-1}, g_0 (n entries), .., g_{N-1}].
+[v_0 .. v_{N-1}, g_0 (n entries), .., g_{N-1}]. The bounding box of B gives
+column bounds; a polytope B adds the fixed rows -A g_i >= -b per grid point
+(each row divided by its largest |coefficient|), loaded before the pair rows.
 """
 
 from __future__ import annotations
@@ -36,16 +38,32 @@ class GradientLP:
 
     @classmethod
     def build(cls, setting: Setting, grid: Grid) -> "GradientLP":
-        """Objective and bounds: v >= 0, v_c = 0, g_i in B."""
+        """Objective and bounds: v >= 0, v_pin = 0, g_i in the bounding box of B."""
         N, n, k = grid.size, grid.n, grid.k
         x, w = grid.points, grid.weights
         d = (1.0 - setting.alpha) * (x - setting.c)
         scale = float(N)
         cost = np.concatenate([-scale * w / k, (scale * w[:, None] * d).ravel()])
-        lower = np.concatenate([np.zeros(N), np.full(N * n, setting.market.lo)])
-        upper = np.concatenate([np.full(N, np.inf), np.full(N * n, setting.market.hi)])
-        upper[grid.c_index] = 0.0
+        B = setting.B
+        lower = np.concatenate([np.zeros(N), np.tile(B.lower, N)])
+        upper = np.concatenate([np.full(N, np.inf), np.tile(B.upper, N)])
+        upper[grid.pin_index] = 0.0
         return cls(setting, grid, cost, lower, upper, scale)
+
+    def fixed_rows(self) -> tuple[sparse.csr_matrix, np.ndarray]:
+        """The polytope rows -A g_i >= -b for every grid point (none for a box B), and their lower bounds.
+
+        Row r of A is divided by max_j |A_rj| so the coefficients are of order one.
+        """
+        B, N, n = self.setting.B, self.num_points, self.grid.n
+        A, b = B.A, B.b
+        if B.is_box or len(A) == 0:
+            return sparse.csr_matrix((0, N * (n + 1))), np.zeros(0)
+        norm = np.abs(A).max(axis=1)
+        A, b = A / norm[:, None], b / norm
+        per_point = sparse.kron(sparse.eye(N, format="csr"), sparse.csr_matrix(-A), format="csr")
+        rows = sparse.hstack([sparse.csr_matrix((per_point.shape[0], N)), per_point], format="csr")
+        return rows, np.tile(-b, N)
 
     @property
     def num_points(self) -> int:

@@ -75,7 +75,7 @@ def repair_primal(
     Parameters
     ----------
     setting, grid : Setting, Grid
-        The LP's setting (B = [lo, hi]^n, belief c) and grid.
+        The LP's setting (B, belief c, pin) and grid.
     u, g : np.ndarray
         Approximate utilities (N,) and gradients (N, n), e.g. from PDLP.
     quantum : float
@@ -92,7 +92,7 @@ def repair_primal(
     u = np.asarray(u, dtype=np.float64)
     slope, offset = _planes(setting, grid, u, g, quantum)
     top, envelope = scan_planes(x, np.zeros(grid.size), slope, offset)
-    envelope[grid.c_index] = 0.0  # exact in real arithmetic: every plane is <= 0 at c, the zero plane = 0
+    envelope[grid.pin_index] = 0.0  # exact in real arithmetic: every plane is <= 0 at the pin, the zero plane = 0
     floor = _floors(x, envelope, slope)
     d = (1.0 - setting.alpha) * (x - c)
     best: tuple[float, np.ndarray, np.ndarray, float] | None = None
@@ -111,13 +111,13 @@ def repair_primal(
 def _planes(
     setting: Setting, grid: Grid, u: np.ndarray, g: np.ndarray, quantum: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct slopes (rounded, in B) with their highest offset (<= -<s, c>), the zero plane included."""
-    lo, hi = setting.market.lo, setting.market.hi
-    x, c = grid.points, setting.c
-    # lo and hi are multiples of the quantum, so rounding then clipping stays in B
-    key = np.round(np.clip(np.asarray(g, dtype=np.float64), lo, hi) / quantum)
-    slope = np.clip(key * quantum, lo, hi)
-    offset = np.minimum(u - np.einsum("ij,ij->i", slope, x), -(slope @ c))
+    """Distinct slopes (rounded, in B) with their highest offset (<= -<s, pin>), the zero plane included."""
+    B = setting.B
+    x, pin = grid.points, setting.pin
+    # round, then retract into B (the clamp for a box): every slope is in B
+    key = np.round(B.retract(np.asarray(g, dtype=np.float64)) / quantum)
+    slope = B.retract(key * quantum)
+    offset = np.minimum(u - np.einsum("ij,ij->i", slope, x), -(slope @ pin))
     key = np.vstack([key, np.zeros((1, grid.n))])
     slope = np.vstack([slope, np.zeros((1, grid.n))])
     offset = np.append(offset, 0.0)
@@ -159,23 +159,27 @@ def _choose_slopes(
 def _bend(
     setting: Setting, grid: Grid, u: np.ndarray, g: np.ndarray, slack: float
 ) -> tuple[np.ndarray, np.ndarray] | None:
-    """((1-m) u + a |x-c|^2, (1-m) g + 2a (x - c)) with a = slack k^2; None if no m < 1 keeps g in B.
+    """((1-m) u + a |x-p|^2, (1-m) g + 2a (x - p)) with a = slack k^2, p the pin; None if no m < 1
+    keeps g in B (or B is not a box).
 
     Each pair row gains a |x_j - x_i|^2 >= a / k^2 = slack, so rows violated
-    by at most ``slack`` hold; u stays >= 0 with u(c) = 0.
+    by at most ``slack`` hold; u stays >= 0 with u(p) = 0.
     """
     if slack == 0.0:
         return u, g
-    lo, hi = setting.market.lo, setting.market.hi
-    step = grid.points - setting.c
+    if not setting.B.is_box:
+        return None
+    lo, hi = setting.B.lower, setting.B.upper
+    step = grid.points - setting.pin
     a = slack * grid.k**2
-    up, down = float(np.max(step, initial=0.0)), float(np.max(-step, initial=0.0))
-    need = []  # m >= 2a up / hi keeps (1-m) hi + 2a up <= hi; likewise at lo
+    up, down = np.max(step, axis=0, initial=0.0), np.max(-step, axis=0, initial=0.0)
+    need = []  # per axis, m >= 2a up / hi keeps (1-m) hi + 2a up <= hi; likewise at lo
     for reach, room in ((up, hi), (down, -lo)):
-        if reach > 0.0:
-            if room <= 0.0:
-                return None
-            need.append(2.0 * a * reach / room)
+        for r, q in zip(reach, room):
+            if r > 0.0:
+                if q <= 0.0:
+                    return None
+                need.append(2.0 * a * r / q)
     m = max(need, default=0.0)
     if m >= 1.0:
         return None

@@ -8,6 +8,7 @@ import warnings
 from typing import Callable
 
 import numpy as np
+from scipy import sparse
 
 from grids import Grid, Setting
 from solvers import status as st
@@ -100,12 +101,16 @@ def solve_gradient(
                "warm_start_s": warm_s}
     basis, reduced_iterations = None, 0
     use_reduction = reduction_pays(s) if reduce_axis is None else reduce_axis
-    if use_reduction and flp.symmetry is None and backend.supports_basis:
+    if use_reduction and flp.symmetry is None and backend.supports_basis and s.B.is_box:
         basis, reduced_iterations = _reduced_axis_basis(lp, rows.i, rows.j, solver, options)
         timings["reduced_s"] = time.perf_counter() - t_start - timings["build_s"]
+    polytope, polytope_lower = lp.fixed_rows()  # polytope rows of B (none for a box; no folding then)
     first = flp.pair_rows(rows.i, rows.j)
+    if polytope.shape[0]:  # only for a polytope B, which is never folded (solvers.symmetry)
+        first = sparse.vstack([polytope, first], format="csr")
     nonzeros = first.nnz
-    backend.load(flp.cost, flp.col_lower, flp.col_upper, first, basis=basis)
+    backend.load(flp.cost, flp.col_lower, flp.col_upper, first,
+                 row_lower=np.concatenate([polytope_lower, np.zeros(len(rows))]), basis=basis)
     if warm_start is not None:
         wi, wj = rows.new(warm_start.pairs_i, warm_start.pairs_j)
         if len(wi):
@@ -147,7 +152,9 @@ def solve_gradient(
         worst = most_violated_pairs(u, gr, g.points, np.inf)[2]
         log.info("repaired primal: %d planes, max change of u %.1e, pair violation after %.1e",
                  fixed.planes, fixed.max_change, worst)
-    y_vals = np.maximum(res.row_dual * g.k / lp.scale, 0.0)  # scaled rows are k x the design rows
+    # pair rows follow the fixed rows; scaled pair rows are k x the design rows. The polytope rows'
+    # multipliers are not needed: the certificate's h_B is their minimum (LP duality on B)
+    y_vals = np.maximum(res.row_dual[polytope.shape[0]:] * g.k / lp.scale, 0.0)
     y = flp.lift_duals(y_vals, rows.i, rows.j)
     cert = certify(s, g, u, gr, y, worst)
     timings["certify_s"] = time.perf_counter() - t_cert

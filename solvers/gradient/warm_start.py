@@ -117,6 +117,6 @@ def require_warm_start(kind: str, grid: Grid) -> None:
     check_warm_start_name(kind)
     if kind == "coarse" and grid.k % 2:
         raise InvalidInput(f"a coarse warm start needs an even grid size, got k = {grid.k}")
-    if kind == "coarse" and np.any(grid.lattice[grid.c_index] % 2):
+    if kind == "coarse" and np.any(grid.lattice[grid.pin_index] % 2):
         raise InvalidInput(f"a coarse warm start solves on k = {grid.k // 2} first, but the belief c = "
-                           f"{list(grid.points[grid.c_index])} is not a grid point for k = {grid.k // 2}")
+                           f"{list(grid.points[grid.pin_index])} is not a grid point for k = {grid.k // 2}")

@@ -70,14 +70,14 @@ class MeasureFold:
         """One row per move orbit over one column U per point orbit."""
         rows = (lp.rows[self.rep_moves] @ self.lift_u).tocsr()
         upper = np.full(self.lift_u.shape[1], np.inf)
-        upper[self.symmetry.orbit[grid.c_index]] = 0.0
+        upper[self.symmetry.orbit[grid.pin_index]] = 0.0
         return LPData(np.asarray(self.lift_u.T @ lp.cost), np.zeros(len(upper)), upper, rows,
                       lp.row_lower[self.rep_moves])
 
     def transport(self, lp: LPData, layout: TransportLayout, moves: sparse.csr_matrix,
                   grid: Grid, mu_total: np.ndarray) -> LPData:
         """One column Z per move orbit (its mass on each member) over one balance row per point orbit != c."""
-        reps = self.symmetry.reps[self.symmetry.reps != grid.c_index]
+        reps = self.symmetry.reps[self.symmetry.reps != grid.pin_index]
         rows = (-(moves[reps] @ self.lift_z)).tocsr()
         ncol = self.lift_z.shape[1]
         return LPData(np.asarray(self.lift_z.T @ lp.cost), np.zeros(ncol), np.full(ncol, np.inf), rows,

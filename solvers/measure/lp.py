@@ -45,10 +45,16 @@ def _rows(entries: list[tuple[np.ndarray, np.ndarray, float]], nrows: int, ncols
     return sparse.csr_matrix((v, (r, c)), shape=(nrows, ncols))
 
 
+def edge_bounds(setting: Setting, grid: Grid, st: Stencil) -> tuple[np.ndarray, np.ndarray]:
+    """lo_a and hi_a of B (a box) for every stencil edge, a its axis."""
+    axis = np.abs(grid.lattice[st.edge_head] - grid.lattice[st.edge_tail]).argmax(axis=1)
+    return setting.B.lower[axis], setting.B.upper[axis]
+
+
 def measure_primal(setting: Setting, grid: Grid, mu: GridMeasure, st: Stencil) -> LPData:
     """The u-only LP; its objective is scaled by N (design value = objective / N)."""
     N, k = grid.size, grid.k
-    lo, hi = setting.market.lo, setting.market.hi
+    lo, hi = edge_bounds(setting, grid, st)
     E, S, R = len(st.edge_tail), len(st.spread_mid), len(st.radial_from)
     e, s, r = np.arange(E), np.arange(S), np.arange(R)
     rows = _rows([
@@ -57,9 +63,9 @@ def measure_primal(setting: Setting, grid: Grid, mu: GridMeasure, st: Stencil) -
         (2 * E + s, st.spread_lo, 1.0), (2 * E + s, st.spread_hi, 1.0), (2 * E + s, st.spread_mid, -2.0),
         (2 * E + S + r, st.radial_to, 1.0), (2 * E + S + r, st.radial_from, -1.0),
     ], 2 * E + S + R, N)
-    row_lower = np.concatenate([np.full(E, lo), np.full(E, -hi), np.zeros(S + R)])
+    row_lower = np.concatenate([lo, -hi, np.zeros(S + R)])
     upper = np.full(N, np.inf)
-    upper[grid.c_index] = 0.0
+    upper[grid.pin_index] = 0.0
     return LPData(N * mu.total / k, np.zeros(N), upper, rows, row_lower)
 
 
@@ -97,12 +103,11 @@ def transport_dual(setting: Setting, grid: Grid, mu: GridMeasure, st: Stencil) -
     costs are multiplied by k, so design cost = -objective / N / k.
     """
     N = grid.size
-    lo, hi = setting.market.lo, setting.market.hi
+    lo, hi = edge_bounds(setting, grid, st)
     layout = TransportLayout(len(st.edge_tail), len(st.spread_mid), len(st.radial_from))
     M = moves_matrix(N, st)
-    keep = np.flatnonzero(np.arange(N) != grid.c_index)
-    cost = np.concatenate([np.full(layout.edges, lo), np.full(layout.edges, -hi),
-                           np.zeros(layout.spreads + layout.radial)])   # maximize -cost
+    keep = np.flatnonzero(np.arange(N) != grid.pin_index)
+    cost = np.concatenate([lo, -hi, np.zeros(layout.spreads + layout.radial)])   # maximize -cost
     ncol = len(cost)
     # rows:  -(M z)_i >= N mu_i  for i != c
     return LPData(cost, np.zeros(ncol), np.full(ncol, np.inf), (-M[keep]).tocsr(), N * mu.total[keep]), layout

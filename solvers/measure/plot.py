@@ -118,7 +118,7 @@ def _measure_panel(ax: "Axes", fig: Figure, sol: "Solution", region: np.ndarray)
     _outline(ax, x, region, colors="k", linewidths=1.8)
     c = sol.setting.c
     ax.plot([c[0]], [c[1]], **{**C_MARKER, "marker": "*", "ms": 13, "mfc": "#b2182b"})
-    mass_c = float(d.measure.point[grid.c_index])
+    mass_c = float(d.measure.point[grid.pin_index])
     ax.legend(handles=[Line2D([], [], color="#b2182b", lw=4, label="boundary mass (width: line density)"),
                        Line2D([], [], **{**C_MARKER, "marker": "*", "ms": 11, "mfc": "#b2182b"},
                               label=f"point mass {mass_c:g} at c"),

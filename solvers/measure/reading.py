@@ -222,7 +222,7 @@ def origin_shares(dual: "TransportDual", grid: Grid, groups: np.ndarray, tol: fl
         Rows sum to 1 where anything passes through, else 0.
     """
     A = move_matrix(dual, tol)
-    mu, c = dual.measure.total, grid.c_index
+    mu, c = dual.measure.total, grid.pin_index
     deliver = np.where(-dual.final > tol, -dual.final, 0.0)
     deliver[c] = 0.0
     own = np.maximum(mu, 0.0)
@@ -260,10 +260,10 @@ def no_trade_region(dual: "TransportDual", grid: Grid, tol: float = MASS_TOL,
     np.ndarray of bool, shape (N,)
     """
     groups = np.zeros(grid.size, dtype=np.int64)
-    groups[grid.c_index] = 1
+    groups[grid.pin_index] = 1
     c_share = origin_shares(dual, grid, groups, tol)[:, 1]
     region = (c_share >= share) & (dual.measure.total < -tol)
-    region[grid.c_index] = True
+    region[grid.pin_index] = True
     return region
 
 
@@ -275,11 +275,11 @@ def face_groups(grid: Grid) -> np.ndarray:
     """
     m, k = grid.lattice, grid.k
     on = (m == 0) | (m == k)
-    dist = np.where(on, np.abs(m - m[grid.c_index]), -1)
+    dist = np.where(on, np.abs(m - m[grid.pin_index]), -1)
     axis = np.argmax(dist, axis=1)
     side = (m[np.arange(grid.size), axis] == k).astype(np.int64)
     groups = np.where(on.any(axis=1), 1 + 2 * axis + side, 2 * grid.n + 1)
-    groups[grid.c_index] = 0
+    groups[grid.pin_index] = 0
     return groups
 
 

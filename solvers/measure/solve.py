@@ -16,7 +16,7 @@ from solvers.backends import BackendOptions, BackendResult, make_backend
 from solvers.certificate import Certificate
 from solvers.measure.fold import MeasureFold
 from solvers.gradient.repair import repair_primal
-from solvers.measure.lp import LPData, TransportLayout, measure_primal, moves_matrix, transport_dual
+from solvers.measure.lp import LPData, TransportLayout, edge_bounds, measure_primal, moves_matrix, transport_dual
 from solvers.measure.reading import TransportDual
 from solvers.solution import Primal, RoundLog, Solution, SolveStats
 from solvers.measure.stencil import Stencil
@@ -113,8 +113,8 @@ def transport_plan(dual_lp: LPData, res_p: BackendResult, grid: Grid, folding: M
 
 
 def one_sided_gradient(setting: Setting, grid: Grid, u: np.ndarray) -> np.ndarray:
-    """A subgradient of the grid function u: forward differences where x_a > c_a,
-    backward where x_a < c_a (hi / lo past the box), 0 on x_a = c_a."""
+    """A subgradient of the grid function u: forward differences where x_a > p_a,
+    backward where x_a < p_a (hi / lo past the box), 0 on x_a = p_a (p the pin, where u = 0)."""
     k, n = grid.k, grid.n
     m = grid.lattice
     U = u.reshape(grid.shape)
@@ -122,16 +122,17 @@ def one_sided_gradient(setting: Setting, grid: Grid, u: np.ndarray) -> np.ndarra
     for a in range(n):
         fwd = np.diff(U, axis=a, append=np.nan).ravel() * k
         back = np.diff(U, axis=a, prepend=np.nan).ravel() * k
-        ma, ca = m[:, a], round(setting.c[a] * k)
-        g[:, a] = np.where(ma > ca, np.where(ma < k, fwd, setting.market.hi),
-                           np.where(ma < ca, np.where(ma > 0, back, setting.market.lo), 0.0))
-    return np.clip(g, setting.market.lo, setting.market.hi)
+        ma, ca = m[:, a], int(grid.lattice[grid.pin_index, a])
+        g[:, a] = np.where(ma > ca, np.where(ma < k, fwd, setting.B.hi[a]),
+                           np.where(ma < ca, np.where(ma > 0, back, setting.B.lo[a]), 0.0))
+    return setting.B.retract(g)
 
 
 def _certify(setting: Setting, grid: Grid, mu: GridMeasure, stn: Stencil, u: np.ndarray,
              masses: np.ndarray, layout: TransportLayout) -> tuple[Certificate, np.ndarray, float]:
     """Primal value and stencil-row violations; transport cost and leftover mass, from the arrays."""
-    h, lo, hi = grid.h, setting.market.lo, setting.market.hi
+    h = grid.h
+    lo, hi = edge_bounds(setting, grid, stn)
     du = u[stn.edge_head] - u[stn.edge_tail]
     viol = [lo * h - du, du - hi * h,
             -(u[stn.spread_lo] + u[stn.spread_hi] - 2 * u[stn.spread_mid]),
@@ -140,16 +141,16 @@ def _certify(setting: Setting, grid: Grid, mu: GridMeasure, stn: Stencil, u: np.
     masses = np.maximum(masses, 0.0)
     fwd, back, _, _ = layout.split(masses)
     final = mu.total + moves_matrix(grid.size, stn) @ masses
-    value = h * (-lo * float(fwd.sum()) + hi * float(back.sum()))
+    value = h * (-float(lo @ fwd) + float(hi @ back))
     left = np.maximum(final, 0.0)
-    left[grid.c_index] = 0.0
-    u_max = setting.market.support(grid.points - setting.c)
+    left[grid.pin_index] = 0.0
+    u_max = setting.B.support(grid.points - setting.pin)
     cert = Certificate(
         primal_value=float(mu.total @ u),
         dual_value=value,
         dual_bound=value + float(left @ u_max),
         max_pair_violation=row_violation,
-        primal_bound_violation=max(float(np.max(-u, initial=0.0)), abs(float(u[grid.c_index]))),
+        primal_bound_violation=max(float(np.max(-u, initial=0.0)), abs(float(u[grid.pin_index]))),
         dual_flow_violation=float(left.max(initial=0.0)),
     )
     return cert, final, value

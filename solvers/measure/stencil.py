@@ -67,8 +67,8 @@ class Stencil:
             his.append(ravel(m[sel] + p))
             dd.append(np.full(len(sel), q))
         rf, rt = np.empty(0, np.int64), np.empty(0, np.int64)
-        if setting.market.fixed_belief is None:  # AMM: u is nondecreasing along rays from c
-            q = m - m[grid.c_index]
+        if setting.market.fixed_belief is None:  # AMM: u is nondecreasing along rays from the pin c
+            q = m - m[grid.pin_index]
             g = np.gcd.reduce(np.abs(q), axis=1)
             sel = np.flatnonzero(g > 0)
             step = q[sel] // g[sel, None]
