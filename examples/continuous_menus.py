@@ -99,7 +99,7 @@ def main() -> None:
             a, p = net_menu(net, sample_size=2**14 if args.fast else 2**20, seed=SEED)
             nb = evaluate_menu(setting, a, p, seed=SEED, **qmc)
             u, g = net_on_grid(a, p, sol.grid.points)
-            counts[(dist, alpha, "net")] = [len(extract_menu(sol.grid, setting.market, u, g, t)) for t in TOLS]
+            counts[(dist, alpha, "net")] = [len(extract_menu(sol.grid, setting.B, u, g, t)) for t in TOLS]
             frac = fractional(a)
             net_nums.append(dict(net=nb.value, net_se=nb.stderr, lp=mp.value, lp_se=mp.stderr))
             net_rows.append((dist, f"{nb.value:.6f} ± {nb.stderr:.1e}", f"{mp.value:.6f} ± {mp.stderr:.1e}",

@@ -5,7 +5,8 @@ that contains 0 (no trade is always an item). B is held by its bounding box
 [lo, hi] (per axis), optional halfspace rows A a <= b (None for a box) and its
 vertices V, so that the support function is h_B(v) = max_{a in B} <v, a> =
 max over the vertices of <v, a>: sum_i max(lo_i v_i, hi_i v_i) for a box,
-max(0, max_i v_i) for unit demand {a >= 0, sum a <= 1}.
+max(0, max_i v_i) for unit demand {a >= 0, sum a <= 1} (max(0, max_i D_i v_i)
+for its image D B under a type box).
 
 Named sets are built from a registry (:data:`ALLOCATION_KINDS`) by
 :func:`parse_allocations`; every bad set (empty, unbounded, without 0) is
@@ -91,8 +92,8 @@ class Allocations:
         v = np.asarray(v, dtype=np.float64)
         if self.is_box:
             return np.maximum(self.lower * v, self.upper * v).sum(axis=-1)
-        if self.name == "unit-demand":
-            return np.maximum(v.max(axis=-1), 0.0)
+        if self.name == "unit-demand":  # {a >= 0, sum a_i / hi_i <= 1}: vertices 0 and hi_i e_i
+            return np.maximum((v * self.upper).max(axis=-1), 0.0)
         return (v @ self.vertices.T).max(axis=-1)
 
     def retract(self, g: np.ndarray) -> np.ndarray:
@@ -134,6 +135,8 @@ class Allocations:
 
 def _vertices(B: Allocations) -> np.ndarray:
     lo, hi = B.lower, B.upper
+    if B.name == "unit-demand":  # closed form, also for D B (rows 1/D_i, bounds D_i)
+        return np.vstack([np.zeros(B.n), np.diag(hi)])
     if B.is_box or B.n == 1:  # in 1D the polytope is its bounding interval
         corners = np.array(np.meshgrid(*np.stack([lo, hi], axis=1), indexing="ij")).reshape(B.n, -1).T
         return np.unique(corners, axis=0)

@@ -55,6 +55,29 @@ def test_solve_refuses_bad_arguments_before_any_work(kwargs: dict, fragment: str
         solve("amm2d", grid=16, **kwargs)
 
 
+@pytest.mark.parametrize("setting,kwargs,fragment", [
+    ("amm2d", {"types": "4:4,0:1"}, "empty on axis 1"),             # empty type box
+    ("amm2d", {"types": "0:1,2:1"}, "empty on axis 2"),             # inverted
+    ("amm2d", {"types": "0:1,0:1,0:1"}, "has 3 axes"),
+    ("amm2d", {"types": "0:inf,0:1"}, "finite"),
+    ("amm2d", {"types": "2:4,1:2", "belief": "1,1"}, "off the type box"),
+    ("amm2d", {"allocations": "polytope:1 0 <= 1; -1 0 <= -2; 0 1 <= 1; 0 -1 <= 1"}, "contain 0|empty"),
+    ("amm2d", {"allocations": "polytope:1 1 <= 1; -1 -1 <= 1"}, "unbounded"),
+    ("amm2d", {"allocations": "polytope:1 0 <= -0.5; -1 0 <= 1; 0 1 <= 1; 0 -1 <= 1"}, "does not contain 0"),
+    ("amm2d", {"allocations": "box:0.2:1,-1:1"}, "does not contain 0"),
+    ("amm2d", {"allocations": "unit-demand", "form": "measure"}, "gradient"),
+    ("monopolist2d", {"allocations": "box:-1:1,0:1"}, ">= 0"),
+    ("amm2d", {"allocations": "simplex"}, "unknown allocations"),
+])
+def test_solve_refuses_bad_boxes_and_polytopes_before_any_work(setting: str, kwargs: dict, fragment: str,
+                                                               no_work: None) -> None:
+    """Type boxes and allocation sets go through grids.make_setting from solvers.api.validate."""
+    with pytest.raises(InvalidInput, match=fragment):
+        solve(setting, grid=8, **kwargs)
+    with pytest.raises(InvalidInput, match=fragment):
+        solvers.api.validate(setting, 8, **kwargs)
+
+
 def test_max_rounds_zero_is_a_clear_refusal_not_a_crash() -> None:
     with pytest.raises(InvalidInput, match="max_rounds must be an integer >= 1"):
         solve("amm2d", grid=16, max_rounds=0)

@@ -151,6 +151,9 @@ def test_human_summary(tmp_path) -> None:
     (["--setting", "amm2d", "--dist", "samples:/no/such/file.npy"], "does not exist", True),
     (["--setting", "amm1d", "--grid", "1"], "grid size", False),
     (["--setting", "amm1d", "--max-rounds", "0"], "max_rounds", True),
+    (["--setting", "amm2d", "--types", "4:3,0:1"], "empty on axis 1", True),
+    (["--setting", "amm2d", "--allocations", "polytope:1 1 <= 1"], "unbounded", False),
+    (["--setting", "amm2d", "--allocations", "unit-demand", "--form", "measure"], "gradient", True),
 ])
 def test_bad_input_exits_2_without_output(tmp_path, args: list[str], fragment: str, as_json: bool) -> None:
     out = tmp_path / "run"
@@ -342,3 +345,21 @@ def test_form_measure_refuses_sample_laws(tmp_path) -> None:
                    "--out", str(tmp_path / "never"), cwd=tmp_path)
     assert proc.returncode == 2 and "needs a density" in proc.stderr
     assert not (tmp_path / "never").exists()
+
+
+def test_types_and_allocations_on_the_command_line(tmp_path) -> None:
+    """--types and --allocations reach the library: the DDT type box with the menu in the user's
+    units (the bundle (1, 1) priced near 12: within 15/k, see tests/gradient/test_allocation_sets.py),
+    and unit demand with the polytope in an inline form."""
+    proc = run_cli("--setting", "monopolist2d", "--grid", "8", "--types", "4:16,4:7", "--json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    obj = parse_json_stdout(proc)
+    assert obj["status"] == "optimal" and obj["params"]["types"] == "4:16,4:7"
+    bundle = [it["price"] for it in obj["menu"] if it["allocation"] == [1.0, 1.0]]
+    assert bundle and abs(bundle[0] - 12.0) <= 15.0 / 8
+    proc = run_cli("--setting", "monopolist2d", "--grid", "8", "--allocations",
+                   "polytope:1 1 <= 1; -1 0 <= 0; 0 -1 <= 0", "--json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    obj = parse_json_stdout(proc)
+    assert obj["status"] == "optimal" and "polytope" in obj["params"]["allocations"]
+    assert all(sum(it["allocation"]) <= 1.0 + 1e-9 for it in obj["menu"])  # solver tolerance, scaled
