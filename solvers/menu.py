@@ -76,8 +76,12 @@ def menu_tolerance(tol: float) -> float:
     return float(tol)
 
 
-def extract_menu(grid: Grid, B: Allocations, u: np.ndarray, g: np.ndarray, tol: float = DEFAULT_MENU_TOL) -> Menu:
+def extract_menu(grid: Grid, B: Allocations, u: np.ndarray, g: np.ndarray, tol: float = DEFAULT_MENU_TOL,
+                 units: np.ndarray | None = None) -> Menu:
     """Cluster the grid allocations (in B, the grid's own coordinates) into a menu.
+
+    ``units`` (per axis, default 1) divides allocations before distances are
+    measured: with a type box's D, ``tol`` is in the user's allocation units.
 
     Distinct allocations are visited in decreasing probability mass; each
     starts a cluster unless it lies within ``tol`` (l_inf) of an existing
@@ -89,6 +93,7 @@ def extract_menu(grid: Grid, B: Allocations, u: np.ndarray, g: np.ndarray, tol: 
     Clusters of zero mass are dropped; no-trade is always listed.
     """
     tol = menu_tolerance(tol)
+    scale = np.ones(grid.n) if units is None else np.asarray(units, dtype=np.float64)
     w = grid.weights
     uniq, inverse = np.unique(np.round(g, 9), axis=0, return_inverse=True)
     inverse = inverse.ravel()
@@ -98,7 +103,7 @@ def extract_menu(grid: Grid, B: Allocations, u: np.ndarray, g: np.ndarray, tol: 
     label_of_uniq = np.empty(len(uniq), dtype=np.int64)
     for q in order:
         if centres:
-            dist = np.abs(np.asarray(centres) - uniq[q]).max(axis=1)
+            dist = (np.abs(np.asarray(centres) - uniq[q]) / scale).max(axis=1)
             nearest = int(dist.argmin())
             if dist[nearest] <= tol:
                 label_of_uniq[q] = nearest
@@ -112,7 +117,7 @@ def extract_menu(grid: Grid, B: Allocations, u: np.ndarray, g: np.ndarray, tol: 
     items = {}
     for lab in np.flatnonzero(cmass > 0):
         a = _snap(B.retract(sums[lab] / cmass[lab]), B)
-        if np.abs(a).max() <= tol:
+        if (np.abs(a) / scale).max() <= tol:
             a = np.zeros_like(a)
         key = tuple(float(v) for v in a)
         price = float(np.max(x @ a - u))

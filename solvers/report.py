@@ -93,6 +93,7 @@ def format_summary(summary: dict[str, Any]) -> str:
     measure = summary.get("form") == "measure"
     lines = [
         f"{summary['setting']}  alpha={p['alpha']:g}  belief={p['belief']}  dist={p['dist']}  "
+        + "".join(f"{key}={p[key]}  " for key in ("types", "allocations") if key in p) +
         f"k={summary['grid']['k']} ({summary['grid']['points']:,} points, {summary['grid']['quadrature']} weights)",
         f"status        {summary['status']}   (solver {summary['solver']}, {summary.get('form', 'gradient')} form)",
         f"primal        {summary['primal_value']:.10f}   "

@@ -159,11 +159,12 @@ class Solution:
         """The menu of the unit-box problem the LP solved (allocations in D B, types in [0,1]^n)."""
         key = ("unit_menu", float(tol))
         if key not in self._cache:
-            self._cache[key] = extract_menu(self.grid, self.setting.B, self.primal.u, self.primal.g, tol)
+            self._cache[key] = extract_menu(self.grid, self.setting.B, self.primal.u, self.primal.g, tol,
+                                            units=self.setting.types.width)  # tol in the user's units
         return self._cache[key]
 
     def menu(self, tol: float = DEFAULT_MENU_TOL) -> Menu:
-        """Distinct allocations within ``tol`` (l_inf, unit-box allocation units) clustered by mass, priced
+        """Distinct allocations within ``tol`` (l_inf, the user's allocation units) clustered by mass, priced
         by conjugacy; in the user's units (the type box's, :meth:`grids.types.TypeBox.prices_from_unit`)."""
         return self.unit_menu(tol).in_user_units(self.setting.types)
 

@@ -63,3 +63,24 @@ def test_plot_solution_rejects_bad_shapes() -> None:
         plot_solution(setting, grid, u, g[:, :1])
     with pytest.raises(ValueError, match="u has shape"):
         plot_solution(setting, grid, u[:-1], g)
+
+
+@pytest.mark.parametrize("name,types", [("monopolist2d", "4:16,4:7"), ("amm1d", "2:5")])
+def test_type_box_plots_in_user_units(tmp_path, name: str, types: str) -> None:
+    """Axes span the type box (cell edges half a cell beyond it), allocations are drawn as
+    g = g'/D, so the colour scale is B's own bounding box."""
+    from solvers import solve
+
+    sol = solve(name, K, types=types)
+    fig = sol.plot(tmp_path / "box.png")
+    check_png(tmp_path / "box.png", fig)
+    lo, hi = sol.setting.types.lower, sol.setting.types.lower + sol.setting.types.width
+    ax = fig.axes[0]
+    half = sol.setting.types.width[0] / (2 * K)
+    if name == "amm1d":
+        assert ax.get_xlim() == pytest.approx((lo[0], hi[0]))
+        assert fig.axes[1].get_lines()[0].get_ydata().max() <= sol.setting.allocations.hi[0] + 1e-12
+    else:
+        assert ax.get_xlim() == pytest.approx((lo[0] - half, hi[0] + half))
+        mesh = ax.collections[0]
+        assert mesh.get_clim() == (0.0, 1.0) and float(np.max(mesh.get_array())) <= 1.0 + 1e-9

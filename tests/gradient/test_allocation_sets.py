@@ -204,3 +204,31 @@ def test_unit_demand_monopolist_prices_each_good_at_one_over_sqrt3() -> None:
     assert all(abs(it.price - UNIT_DEMAND_PRICE) <= 1.0 / k for it in traded)
     mp = sol.menu_profit().value
     assert mp <= UNIT_DEMAND_REVENUE + 1e-9 and UNIT_DEMAND_REVENUE - mp <= 1e-3
+
+
+def test_type_box_with_unit_demand_is_the_unit_box_polytope() -> None:
+    """Monopolist on [0,2] x [0,1] (lo = 0, so c' = 0 = pin) with unit demand against the unit-box
+    monopolist with D B = {a' >= 0, a1'/2 + a2' <= 1}: the same LP (polytope rows scaled per row),
+    equal values to the solver's tolerance (1e-9), both certified."""
+    typed = solve("monopolist2d", 12, types="0:2,0:1", allocations="unit-demand")
+    unit = solve("monopolist2d", 12, allocations="polytope:0.5 1 <= 1; -1 0 <= 0; 0 -1 <= 0")
+    assert typed.status == unit.status == "optimal"
+    assert typed.primal.value == pytest.approx(unit.primal.value, abs=1e-9)
+    assert abs(_recomputed(typed)[1]) <= 1e-9
+
+
+def test_measure_form_on_a_type_box_matches_the_unit_box_problem() -> None:
+    """The measure form (box B only) on the type box [2,4] x [1,2] solves the unit-box measure LP
+    with per-axis edge bounds D B: equal values (solver tolerance 1e-9) and a certified gap."""
+    typed = solve("amm2d", 12, types="2:4,1:2", belief=(3.0, 1.5), form="measure")
+    unit = solve("amm2d", 12, allocations="box:-2:2,-1:1", form="measure")
+    assert typed.status == unit.status == "optimal"
+    assert typed.primal.value == pytest.approx(unit.primal.value, abs=1e-9)
+
+
+def test_unequal_axes_are_not_folded() -> None:
+    """Axis permutations do not keep B = [-1,0.5] x [-0.5,1] or the type box [2,4] x [1,2]: the
+    symmetry group is trivial; an equal-axes box on an equal type box folds as before."""
+    assert solve("amm2d", 8, allocations="box:-1:0.5,-0.5:1").stats.group_order == 1
+    assert solve("amm2d", 8, types="2:4,1:2").stats.group_order == 1
+    assert solve("amm2d", 8, types="2:4,2:4").stats.group_order == 8
