@@ -25,6 +25,7 @@ from scipy.optimize import linprog
 from scipy.spatial import ConvexHull, HalfspaceIntersection, QhullError
 
 from grids.errors import InvalidInput
+from grids.types import parse_intervals
 
 FEASIBILITY_TOL = 1e-9  # a vertex or 0 may violate a row by this much (linprog/qhull round-off)
 
@@ -264,8 +265,6 @@ def _box(text: str, n: int, default: Allocations) -> Allocations:
     """``box`` (the setting's own box) or ``box:lo1:hi1,lo2:hi2``."""
     if not text:
         return default
-    from grids.types import parse_intervals
-
     lo, hi = parse_intervals(text, n, "allocation box", allow_point=True)
     return box_allocations(lo, hi)
 

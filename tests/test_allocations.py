@@ -138,3 +138,19 @@ def test_samples_are_read_in_user_units(tmp_path) -> None:
     np.save(path, np.vstack([pts, [[3.0, 5.0]]]))
     with pytest.raises(InvalidInput, match="outside the type box"):
         make_setting("monopolist2d", types="4:16,4:7", dist=f"samples:{path}")
+
+
+def test_polytope_from_files(tmp_path) -> None:
+    """polytope:A.npy,b.npy (or .csv) reads the rows; the result equals the inline form."""
+    A = np.array([[1.0, 1.0], [-1.0, 0.0], [0.0, -1.0]])
+    b = np.array([1.0, 0.0, 0.0])
+    np.save(tmp_path / "A.npy", A)
+    np.save(tmp_path / "b.npy", b)
+    np.savetxt(tmp_path / "A.csv", A, delimiter=",")
+    np.savetxt(tmp_path / "b.csv", b, delimiter=",")
+    inline = parse_allocations("polytope:1 1 <= 1; -1 0 <= 0; 0 -1 <= 0", 2, unit_demand(2))
+    for ext in ("npy", "csv"):
+        P = parse_allocations(f"polytope:{tmp_path}/A.{ext},{tmp_path}/b.{ext}", 2, unit_demand(2))
+        assert P == inline
+    with pytest.raises(InvalidInput, match="could not be read"):
+        parse_allocations(f"polytope:{tmp_path}/none.npy,{tmp_path}/b.npy", 2, unit_demand(2))

@@ -116,7 +116,7 @@ def _measure_panel(ax: "Axes", fig: Figure, sol: "Solution", region: np.ndarray)
                   scale_units="xy", scale=1.0 / (0.95 * spacing), width=0.0035, color="k", zorder=3)
     ax.contourf(x, x, region.T.astype(float), **_HATCH)
     _outline(ax, x, region, colors="k", linewidths=1.8)
-    c = sol.setting.c
+    c = sol.setting.pin  # the point mass sits at the pin (the belief c for a market maker)
     ax.plot([c[0]], [c[1]], **{**C_MARKER, "marker": "*", "ms": 13, "mfc": "#b2182b"})
     mass_c = float(d.measure.point[grid.pin_index])
     ax.legend(handles=[Line2D([], [], color="#b2182b", lw=4, label="boundary mass (width: line density)"),
@@ -150,7 +150,7 @@ def _partition_panel(ax: "Axes", sol: "Solution", region: np.ndarray) -> None:
              linestyles="--")
     inward = grid.points[inward_cells(d, grid)]
     ax.plot(inward[:, 0], inward[:, 1], "s", ms=3, mfc="#b2182b", mec="none", clip_on=False, zorder=4)
-    c = sol.setting.c
+    c = sol.setting.pin  # the point mass sits at the pin (the belief c for a market maker)
     ax.plot([c[0]], [c[1]], **C_MARKER)
     faces = [Patch(fc=col, ec="0.6", label=f"served from {name}")
              for j, (col, name) in enumerate(zip(_FACE_COLOURS, _FACES)) if np.any(origin == j + 1)]
@@ -177,7 +177,7 @@ def _plot_1d(fig: Figure, sol: "Solution", region: np.ndarray) -> None:
     flux = _node_flux(sol)[:, 0]
     ax.quiver(x, np.zeros_like(x), flux, 0 * flux, angles="xy", scale_units="xy",
               scale=max(float(np.abs(flux).max()), 1e-300) / (2.0 / k), width=0.004, color="0.15", label="net flow")
-    ax.plot([sol.setting.c[0]], [0.0], **{**C_MARKER, "marker": "*", "ms": 12, "mfc": "#b2182b"})
+    ax.plot([sol.setting.pin[0]], [0.0], **{**C_MARKER, "marker": "*", "ms": 12, "mfc": "#b2182b"})
     ax.axhline(0.0, color="0.6", lw=0.8)
     ax.set(xlabel="type x", ylabel="density of mu", title="signed measure mu and the optimal flow", xlim=(-0.05, 1.05))
     ax.legend(fontsize="small", loc="best")
