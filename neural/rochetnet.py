@@ -1,9 +1,11 @@
 """RochetNet (DESIGN §3): a menu of K items trained by stochastic gradient ascent.
 
-u(x) = max(0, max_k <a_k, x> - p_k), a_k = mid + half tanh(r_k) in B = [lo, hi]^n (for
-[0,1]^n that is sigmoid(2 r_k)), p_k = <a_k, c> + softplus(q_k): u(c) = 0 exactly, and
-every parameter value is a strategyproof, IR menu. Item k earns s_k - <a_k, phi(x) - c>
-from type x (s_k = p_k - <a_k, c>, phi(x) = c + alpha (x - c)). Adam maximizes the
+u(x) = max(0, max_k <a_k, x> - p_k), a_k = map(r_k) in B (:mod:`neural.allocation_maps`:
+mid + half tanh(r_k) for a box, softmax(r_k) V over the vertices of any other polytope),
+p_k = <a_k, z> + softplus(q_k) with z the setting's pin: u(z) = 0 exactly, and every
+parameter value is a strategyproof, IR menu. Item k earns s_k - <a_k, phi(x) - z> from
+type x (s_k = p_k - <a_k, z>, phi(x) = c + alpha (x - c), c the belief). Everything is
+in the unit-box coordinates of the setting (``setting.B``, ``setting.pin``, ``setting.c``). Adam maximizes the
 softmax-weighted profit (annealed temperature; no trade takes part with utility and
 profit 0) on fresh batches; evaluation, early stopping and the bound use the hard max,
 which the softmax objective overstates. :func:`net_bound` evaluates the trained menu
@@ -26,7 +28,8 @@ import numpy as np
 import torch
 from scipy.stats import qmc
 
-from grids import InvalidInput, ProductDistribution, Setting
+from grids import Allocations, InvalidInput, ProductDistribution, Setting
+from neural.allocation_maps import allocation_map
 from neural.progress import training_bar
 
 EXP_FLOOR = -60.0       # softmax exponents are clamped here (e^-60 ~ 1e-26: no effect, much faster)
@@ -140,25 +143,28 @@ class _SoftProfit(torch.autograd.Function):
 
 
 class RochetNet(torch.nn.Module):
-    """K menu items with allocations in [lo, hi]^n and prices p_k >= <a_k, c> (so u(c) = 0)."""
+    """K menu items with allocations in B and prices p_k >= <a_k, z> (so u(z) = 0 at the pin z).
 
-    def __init__(self, n: int, menu_size: int, lo: float, hi: float, c: np.ndarray, dtype=torch.float32):
+    ``c`` is the pin z (the belief for a market maker, the lower corner for a monopolist).
+    """
+
+    def __init__(self, menu_size: int, B: Allocations, c: np.ndarray, dtype=torch.float32):
         super().__init__()
-        self.mid, self.half = (hi + lo) / 2, (hi - lo) / 2
-        self.raw_alloc = torch.nn.Parameter(torch.zeros(menu_size, n, dtype=dtype))
+        self.map = allocation_map(B, dtype)
+        self.raw_alloc = torch.nn.Parameter(torch.zeros(menu_size, self.map.raw_size, dtype=dtype))
         self.raw_premium = torch.nn.Parameter(torch.zeros(menu_size, dtype=dtype))
         self.register_buffer("c", torch.as_tensor(np.asarray(c, dtype=np.float64), dtype=dtype))
 
     def allocations(self) -> torch.Tensor:
-        return self.mid + self.half * torch.tanh(self.raw_alloc)
+        return self.map(self.raw_alloc)
 
     def premiums(self) -> torch.Tensor:
-        """s_k = p_k - <a_k, c> = softplus(q_k) >= 0."""
+        """s_k = p_k - <a_k, z> = softplus(q_k) >= 0."""
         return torch.nn.functional.softplus(self.raw_premium)
 
     def set_menu(self, alloc: np.ndarray, premium: np.ndarray) -> None:
-        """Raw parameters for these allocations (clipped 1e-4 inside B) and premiums (>= 1e-6)."""
-        r = np.arctanh(np.clip((np.asarray(alloc) - self.mid) / self.half, -1 + 1e-4, 1 - 1e-4))
+        """Raw parameters for these allocations (moved 1e-4 inside B) and premiums (>= 1e-6)."""
+        r = self.map.inverse(alloc)
         s = np.maximum(np.asarray(premium, dtype=np.float64), 1e-6)
         with torch.no_grad():
             self.raw_alloc.copy_(torch.as_tensor(r))
@@ -188,8 +194,8 @@ class RochetNet(torch.nn.Module):
         return float(self.profits(x, phi).mean())
 
     def menu(self) -> tuple[np.ndarray, np.ndarray]:
-        """(allocations (K, n), prices (K,)) in float64, with p_k >= <a_k, c> exactly."""
-        a = self.mid + self.half * np.tanh(self.raw_alloc.detach().cpu().double().numpy())
+        """(allocations (K, n), prices (K,)) in float64, with p_k >= <a_k, z> exactly."""
+        a = self.map.numpy(self.raw_alloc.detach().cpu().double().numpy())
         s = torch.nn.functional.softplus(self.raw_premium.detach().cpu().double()).numpy()
         c = self.c.cpu().double().numpy()
         return a, a @ c + s + PRICE_MARGIN * (1 + np.abs(a) @ np.abs(c))
@@ -225,13 +231,13 @@ class _Sampler:
 
 def _initial_menu(setting: Setting, cfg: TrainConfig, init_menu, rng: np.random.Generator):
     """(allocations, premiums) of the K starting items."""
-    lo, hi, c, K, n = setting.market.lo, setting.market.hi, setting.c, cfg.menu_size, setting.n
+    B, c, K, n = setting.B, setting.pin, cfg.menu_size, setting.n
 
-    def reach(a):  # max over the type box of <a, x - c>
+    def reach(a):  # max over the unit type box of <a, x - z>
         return np.maximum(a * (0 - c), a * (1 - c)).sum(axis=1)
 
     if cfg.init == "random" and init_menu is None:
-        a = (hi + lo) / 2 + (hi - lo) / 2 * np.tanh(cfg.init_scale * rng.standard_normal((K, n)))
+        a = allocation_map(B, torch.float64).random(rng, K, cfg.init_scale)
         return a, rng.random(K) * reach(a)          # every item beats no trade for some types
     if init_menu is None:
         raise InvalidInput("init='lp' starts from a given menu: pass init_menu=(allocations, prices), e.g. "
@@ -244,7 +250,7 @@ def _initial_menu(setting: Setting, cfg: TrainConfig, init_menu, rng: np.random.
         raise InvalidInput(f"the initial menu has {len(s0)} trading items; need 1 to menu_size = {K}")
     idx = np.arange(K) % len(s0)
     noise = cfg.init_noise * (np.arange(K) >= len(s0))[:, None]
-    a = np.clip(a0[idx] + noise * rng.standard_normal((K, n)), lo, hi)
+    a = B.retract(a0[idx] + noise * rng.standard_normal((K, n)))
     return a, s0[idx] + reach(a - a0[idx])          # a copy gives no type more than its original
 
 
@@ -253,8 +259,9 @@ def train_rochetnet(setting: Setting, config: TrainConfig | None = None, *, init
     """Train a RochetNet on ``setting``; return the best net on the held-out types.
 
     ``init="lp"`` (or any ``init_menu``) starts from a menu of m trading items:
-    ``init_menu = (allocations, prices)``, such as an LP menu (``solvers.solve(setting, 16).menu()``;
-    this module never calls the solver itself).
+    ``init_menu = (allocations, prices)`` in the setting's unit-box coordinates, such as an LP
+    menu (``solvers.solve(setting, 16).unit_menu()``, the same as ``.menu()`` on the unit type
+    box; this module never calls the solver itself).
     Items j < m are that menu (allocations clipped 1e-4 inside B); the others repeat it
     cyclically with N(0, init_noise^2) allocation noise and the premium raised by the
     most the noise could add to any type's utility, so no copy is preferred and the
@@ -287,10 +294,11 @@ def _train(setting: Setting, cfg: TrainConfig, init_menu, progress: bool, callba
         raise InvalidInput("device 'cuda' asked for, but torch sees no CUDA device")
     device = torch.device("cuda" if cfg.device != "cpu" and torch.cuda.is_available() else "cpu")
     seeds = np.random.SeedSequence(cfg.seed).spawn(3)
-    net = RochetNet(setting.n, cfg.menu_size, setting.market.lo, setting.market.hi, setting.c).to(device)
+    net = RochetNet(cfg.menu_size, setting.B, setting.pin).to(device)
     net.set_menu(*_initial_menu(setting, cfg, init_menu, np.random.default_rng(seeds[0])))
     init_seconds = time.perf_counter() - t_start
-    sample, c, alpha = _Sampler(setting, seeds[1], device), net.c, setting.alpha
+    sample, alpha = _Sampler(setting, seeds[1], device), setting.alpha
+    c = torch.as_tensor(setting.c, dtype=net.c.dtype, device=device)  # the belief: phi(x) = c + alpha (x - c)
     x_hold = _Sampler(setting, seeds[2], device).holdout(cfg.holdout_size)
     phi_hold = c + alpha * (x_hold - c)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)

@@ -53,7 +53,7 @@ def test_no_trade_at_belief_and_individually_rational(trained, name):
     assert np.all(r.allocations @ c - r.prices <= 0.0)
     assert np.all(np.einsum("kn,n->k", r.allocations, c) - r.prices <= 0.0)
     assert utility(r.allocations, r.prices, c[None, :])[0] == 0.0
-    net = RochetNet(s.n, QUICK.menu_size, s.market.lo, s.market.hi, c)
+    net = RochetNet(QUICK.menu_size, s.B, s.pin)
     net.set_menu(r.allocations, r.prices - r.allocations @ c)
     with torch.no_grad():
         assert float(net.utility(torch.as_tensor(c, dtype=torch.float32)[None, :])[0]) == 0.0
@@ -107,7 +107,7 @@ def test_exact_menu_profit_is_a_lower_bound(trained, name):
 
 def test_soft_objective_overstates_hard_max_profit(trained):
     s, r, _ = trained["amm2d"]
-    net = RochetNet(s.n, QUICK.menu_size, s.market.lo, s.market.hi, s.c)
+    net = RochetNet(QUICK.menu_size, s.B, s.pin)
     net.set_menu(r.allocations, r.prices - r.allocations @ s.c)
     x = torch.rand(2**16, 2, generator=torch.Generator().manual_seed(3))
     phi = net.c + s.alpha * (x - net.c)
