@@ -225,6 +225,8 @@ def polytope(A: np.ndarray, b: np.ndarray) -> Allocations:
         raise InvalidInput("allocation polytope {a : A a <= b} does not contain 0 (some b_r < 0): "
                            "no trade must be an item")
     lo, hi = _bounding_box(A, b)
+    lo[np.abs(lo) <= FEASIBILITY_TOL] = 0.0  # linprog round-off at 0 (a monopolist's B >= 0 stays so)
+    hi[np.abs(hi) <= FEASIBILITY_TOL] = 0.0
     rows = tuple(tuple(float(v) for v in r) for r in A)
     return check_allocations(Allocations("polytope", tuple(map(float, lo)), tuple(map(float, hi)), rows,
                                          tuple(map(float, b))))
