@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 
+from grids import ProductDistribution
+
+
 def json_ready(obj: Any) -> Any:
     """``obj`` as strict JSON values: arrays and tuples as lists, numpy scalars as Python ones, NaN and inf as None."""
     if isinstance(obj, np.ndarray):
@@ -42,7 +45,8 @@ def summary_dict(sol: "Solution", tol: float) -> dict[str, Any]:
     return {
         "setting": sol.setting.name,
         "params": sol.setting.params(),
-        "grid": {"k": sol.grid.k, "n": sol.grid.n, "points": sol.grid.size, "quadrature": sol.grid.quadrature},
+        "grid": {"k": sol.grid.k, "n": sol.grid.n, "points": sol.grid.size, "quadrature": sol.grid.quadrature,
+                 "weights": sol.setting.dist.weights_rule},
         "solver": sol.solver,
         "form": sol.form,
         "status": sol.status,
@@ -94,6 +98,8 @@ def format_summary(summary: dict[str, Any]) -> str:
     lines = [
         f"{summary['setting']}  alpha={p['alpha']:g}  belief={p['belief']}  dist={p['dist']}  "
         f"k={summary['grid']['k']} ({summary['grid']['points']:,} points, {summary['grid']['quadrature']} weights)",
+        *([f"weights       {summary['grid']['weights']}"]
+          if summary["grid"].get("weights", ProductDistribution.weights_rule) != ProductDistribution.weights_rule else []),
         f"status        {summary['status']}   (solver {summary['solver']}, {summary.get('form', 'gradient')} form)",
         f"primal        {summary['primal_value']:.10f}   "
         + ("(u-only LP: sum_i mu_i u_i)" if measure else "(optimum of the discrete grid LP)"),
