@@ -1,6 +1,7 @@
 """Settings, type distributions, grids and quadrature weights."""
 
 from grids.auction import AUCTION_REGISTRY, AuctionSetting, ValueLaw, make_auction_setting, parse_value_law
+from grids.densities import FormulaDensity, PolytopeUniform, formula_density, polytope_uniform
 from grids.distributions import Distribution, ProductDistribution, SampleDistribution, parse_distribution
 from grids.errors import InvalidInput
 from grids.grid import QUADRATURE_RULES, Grid, make_grid
@@ -8,7 +9,8 @@ from grids.settings import AMM, MONOPOLIST, REGISTRY, Market, Setting, make_sett
 
 __all__ = [
     "AUCTION_REGISTRY", "AuctionSetting", "ValueLaw", "make_auction_setting", "parse_value_law",
-    "AMM", "MONOPOLIST", "QUADRATURE_RULES", "REGISTRY", "Distribution", "Grid", "InvalidInput",
+    "AMM", "MONOPOLIST", "QUADRATURE_RULES", "REGISTRY", "Distribution", "FormulaDensity", "Grid", "InvalidInput",
+    "PolytopeUniform", "formula_density", "polytope_uniform",
     "Market", "ProductDistribution", "SampleDistribution", "Setting", "make_grid", "make_setting",
     "one_good_setting", "parse_distribution",
 ]

@@ -31,7 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--grid", type=int, default=64, metavar="K", help="cells per axis (default 64)")
     p.add_argument("--alpha", type=float, help="belief update weight in [0,1] (default 0)")
     p.add_argument("--belief", help="initial belief c, e.g. 0.5,0.5 (default 1/2 per good; monopolist 0)")
-    p.add_argument("--dist", default="uniform", help="uniform | beta:a,b | truncnorm:mean,sd | samples:PATH")
+    p.add_argument("--dist", default="uniform", help="uniform | beta:a,b | truncnorm:mean,sd | samples:PATH | "
+                   "density:EXPR | triangle | simplex | uniform-polytope:A.npy,b.npy")
     p.add_argument("--solver", default="highs", choices=sorted(BACKENDS), help="LP backend (default highs)")
     p.add_argument("--form", choices=(*FORMS, "both"), default="gradient",
                    help="gradient-form LP (DESIGN 1.1), measure form with transport dual (1.2), or both")
