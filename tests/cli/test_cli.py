@@ -151,6 +151,8 @@ def test_human_summary(tmp_path) -> None:
     (["--setting", "amm2d", "--dist", "samples:/no/such/file.npy"], "does not exist", True),
     (["--setting", "amm1d", "--grid", "1"], "grid size", False),
     (["--setting", "amm1d", "--max-rounds", "0"], "max_rounds", True),
+    (["--setting", "amm2d", "--dist", "density:__import__('os').getcwd()"], "getcwd\" is not allowed", True),
+    (["--setting", "monopolist2d", "--dist", "triangle", "--form", "measure"], "--form gradient", False),
 ])
 def test_bad_input_exits_2_without_output(tmp_path, args: list[str], fragment: str, as_json: bool) -> None:
     out = tmp_path / "run"
