@@ -139,8 +139,15 @@ def test_a_polytope_in_1d_and_3d() -> None:
     s = make_setting("monopolist3d", dist="simplex")
     g = make_grid(s, 6)
     assert abs(s.dist.volume - 1 / 6) < ROUND_OFF and abs(g.weights.sum() - 1) < ROUND_OFF
-    # the mean of the simplex law is 1/4 per coordinate; the cell rule moves mass by O(h^2) per coordinate
-    assert np.allclose(g.weights @ g.points, 0.25, atol=1 / 6**2)
+    # vol(box ∩ {x1 + x2 + x3 <= 1}) by inclusion-exclusion over the 8 corners v: sum (-1)^|upper| max(1 - sum v, 0)^3 / 6
+    ax = [axis_cells(6, 0.0, "cell")] * 3
+    lo = np.stack(np.meshgrid(*[a[0] for a in ax], indexing="ij"), axis=-1).reshape(-1, 3)
+    hi = np.stack(np.meshgrid(*[a[1] for a in ax], indexing="ij"), axis=-1).reshape(-1, 3)
+    exact = np.zeros(len(lo))
+    for upper in np.ndindex(2, 2, 2):
+        v = np.where(np.array(upper, dtype=bool), hi, lo)
+        exact += (-1) ** sum(upper) * np.maximum(1 - v.sum(axis=1), 0) ** 3 / 6
+    assert np.max(np.abs(g.weights - exact * 6)) < ROUND_OFF
 
 
 def test_polytope_on_the_unit_box() -> None:
