@@ -80,7 +80,8 @@ class FormulaDensity:
     peak: float = field(repr=False, compare=False)
 
     family = "density"
-    weights_rule = f"Gauss-Legendre {GL_POINTS} points per axis and cell (exact for degree <= {2 * GL_POINTS - 1} per axis)"
+    weights_rule = (f"Gauss-Legendre {GL_POINTS} points per axis and cell "
+                    f"(exact for degree <= {2 * GL_POINTS - 1} per axis)")
 
     @property
     def spec(self) -> str:

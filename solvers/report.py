@@ -15,6 +15,7 @@ import numpy as np
 
 from grids import ProductDistribution
 
+PRODUCT_RULE = ProductDistribution.weights_rule  # the usual rule; other laws' rules are printed in the summary
 
 def json_ready(obj: Any) -> Any:
     """``obj`` as strict JSON values: arrays and tuples as lists, numpy scalars as Python ones, NaN and inf as None."""
@@ -98,8 +99,7 @@ def format_summary(summary: dict[str, Any]) -> str:
     lines = [
         f"{summary['setting']}  alpha={p['alpha']:g}  belief={p['belief']}  dist={p['dist']}  "
         f"k={summary['grid']['k']} ({summary['grid']['points']:,} points, {summary['grid']['quadrature']} weights)",
-        *([f"weights       {summary['grid']['weights']}"]
-          if summary["grid"].get("weights", ProductDistribution.weights_rule) != ProductDistribution.weights_rule else []),
+        *([f"weights       {rule}"] if (rule := summary["grid"].get("weights", PRODUCT_RULE)) != PRODUCT_RULE else []),
         f"status        {summary['status']}   (solver {summary['solver']}, {summary.get('form', 'gradient')} form)",
         f"primal        {summary['primal_value']:.10f}   "
         + ("(u-only LP: sum_i mu_i u_i)" if measure else "(optimum of the discrete grid LP)"),

@@ -139,7 +139,8 @@ def test_a_polytope_in_1d_and_3d() -> None:
     s = make_setting("monopolist3d", dist="simplex")
     g = make_grid(s, 6)
     assert abs(s.dist.volume - 1 / 6) < ROUND_OFF and abs(g.weights.sum() - 1) < ROUND_OFF
-    # vol(box ∩ {x1 + x2 + x3 <= 1}) by inclusion-exclusion over the 8 corners v: sum (-1)^|upper| max(1 - sum v, 0)^3 / 6
+    # vol(box ∩ {x1 + x2 + x3 <= 1}) by inclusion-exclusion over the 8 corners v:
+    # sum (-1)^|upper| max(1 - sum v, 0)^3 / 6
     ax = [axis_cells(6, 0.0, "cell")] * 3
     lo = np.stack(np.meshgrid(*[a[0] for a in ax], indexing="ij"), axis=-1).reshape(-1, 3)
     hi = np.stack(np.meshgrid(*[a[1] for a in ax], indexing="ij"), axis=-1).reshape(-1, 3)

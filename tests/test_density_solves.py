@@ -140,7 +140,7 @@ def test_correlated_samples_solve_and_their_weights_keep_the_correlation(tmp_pat
 
 @pytest.mark.parametrize("price", [0.1, 0.25, 0.6])
 def test_menu_profit_on_a_1d_polytope_is_exact(price: float) -> None:
-    """monopolist1d, uniform on [0, 1/2] (uniform-polytope:1,0.5): a posted price p earns p P(x >= p) = p max(1 - 2p, 0)."""
+    """monopolist1d, uniform on [0, 1/2] (uniform-polytope:1,0.5): price p earns p P(x >= p) = p max(1 - 2p, 0)."""
     s = make_setting("monopolist1d", dist="uniform-polytope:1,0.5")
     mp = evaluate_menu(s, np.array([[1.0]]), np.array([price]))
     assert mp.method == "exact" and abs(mp.value - price * max(1 - 2 * price, 0.0)) < 1e-15   # round-off
