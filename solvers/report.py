@@ -17,6 +17,7 @@ from grids import ProductDistribution
 
 PRODUCT_RULE = ProductDistribution.weights_rule  # the usual rule; other laws' rules are printed in the summary
 
+
 def json_ready(obj: Any) -> Any:
     """``obj`` as strict JSON values: arrays and tuples as lists, numpy scalars as Python ones, NaN and inf as None."""
     if isinstance(obj, np.ndarray):
