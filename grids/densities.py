@@ -27,6 +27,7 @@ GL_POINTS = 4                # Gauss-Legendre nodes per axis and cell: exact for
 CHECK_BUDGET = 2**18         # points of the check grid (normalization, sign check, sampling bound)
 SAMPLING_SAFETY = 2.0        # rejection bound = SAMPLING_SAFETY * max of f on the check grid
 INSIDE_TOL = 1e-12           # corners within this of a face count as on it (cells fully inside / outside)
+MAX_BATCH = 2**20            # proposals drawn at once by the rejection samplers (memory bound)
 RADIUS_TOL = 1e-12           # a cut cell whose inscribed ball is smaller holds no volume (it is <= ~2 n^1.5 r)
 MEASURE_FORM = ("the measure form integrates mu's boundary term f <x - c, nu> dS and interior term "
                 "<grad f, x - c> with a product density's marginal CDF and pdf on the faces of the box; ")
@@ -154,7 +155,7 @@ class FormulaDensity:
         check grid missed) raises InvalidInput instead of biasing the sample.
         """
         bound, out, have = SAMPLING_SAFETY * self.peak, [], 0
-        batch = max(1024, int(2 * size * bound / self.total))
+        batch = min(MAX_BATCH, max(1024, int(2 * size * bound / self.total)))   # ~2x the expected need
         while have < size:
             y = rng.random((batch, self.n))
             f = self.unnormalized(y)
@@ -317,7 +318,7 @@ class PolytopeUniform:
     def sample(self, rng: np.random.Generator, size: int, n: int) -> np.ndarray:
         """``size`` types by rejection from the uniform law on the box (exact; acceptance rate vol(S))."""
         out, have = [], 0
-        batch = max(1024, int(2 * size / self.volume))
+        batch = min(MAX_BATCH, max(1024, int(2 * size / self.volume)))
         while have < size:
             y = rng.random((batch, self.n))
             keep = y[self.contains(y)]
