@@ -289,17 +289,17 @@ def _parse_named_polytope(make: Callable[[int], PolytopeUniform]) -> Callable[[s
 
 
 def _parse_polytope(rest: str, n: int, spec: str) -> PolytopeUniform:
-    """``A.npy,b.npy`` (two .npy files) or inline rows ``a1,...,an,b;...`` meaning a . x <= b."""
+    """``A.npy,b.npy`` (two .npy files) or inline rows ``a1,...,an,b/...`` meaning a . x <= b."""
     parts = [t.strip() for t in rest.split(",")]
     if len(parts) == 2 and all(t.endswith(".npy") for t in parts):
         A, b = (np.atleast_1d(_read_npy(Path(t), t)) for t in parts)
         if A.dtype.kind not in "iuf" or b.dtype.kind not in "iuf":
             raise InvalidInput(f"polytope {spec!r}: A and b must hold real numbers")
         return polytope_uniform(A.reshape(-1, n) if A.ndim == 1 else A, b, spec)
-    rows = [_parse_numbers(r, spec) for r in rest.split(";") if r.strip()]
+    rows = [_parse_numbers(r, spec) for r in rest.split("/") if r.strip()]
     if not rows or any(len(r) != n + 1 for r in rows):
         raise InvalidInput(f"distribution {spec!r}: write uniform-polytope:A.npy,b.npy or rows "
-                           f"'a1,...,a{n},b' separated by ';' (each a . x <= b)")
+                           f"'a1,...,a{n},b' (each a . x <= b) separated by '/' (';' separates a sweep's values)")
     M = np.array(rows, dtype=np.float64)
     return polytope_uniform(M[:, :n], M[:, n], spec)
 
@@ -312,7 +312,7 @@ PARSERS: dict[str, tuple[Callable[[str, int, str], Distribution], str]] = {
     "density": (_parse_density, "density:EXPR"),
     "triangle": (_parse_named_polytope(triangle), "triangle"),
     "simplex": (_parse_named_polytope(simplex), "simplex"),
-    "uniform-polytope": (_parse_polytope, "uniform-polytope:A.npy,b.npy or uniform-polytope:a1,..,an,b;..."),
+    "uniform-polytope": (_parse_polytope, "uniform-polytope:A.npy,b.npy or uniform-polytope:a1,..,an,b/..."),
 }
 
 

@@ -129,7 +129,7 @@ def test_polytope_spec_forms_agree(tmp_path) -> None:
     np.save(tmp_path / "A.npy", np.array([[1.0, 1.0]]))
     np.save(tmp_path / "b.npy", np.array([1.0]))
     ref = make_grid(make_setting("amm2d", dist="triangle"), 8).weights
-    for spec in ("uniform-polytope:1,1,1", f"uniform-polytope:{tmp_path / 'A.npy'},{tmp_path / 'b.npy'}", "simplex"):
+    for spec in ("uniform-polytope:1,1,1", "uniform-polytope:1,1,1/-1,0,0/0,0.5,0.75", f"uniform-polytope:{tmp_path / 'A.npy'},{tmp_path / 'b.npy'}", "simplex"):
         assert np.max(np.abs(make_grid(make_setting("amm2d", dist=spec), 8).weights - ref)) < ROUND_OFF
 
 
@@ -161,7 +161,7 @@ def test_polytope_on_the_unit_box() -> None:
 @pytest.mark.parametrize("spec,fragment", [
     ("uniform-polytope:1,1,-1", "empty or has zero volume"),
     ("uniform-polytope:1,1,0", "empty or has zero volume"),          # only the origin
-    ("uniform-polytope:1,-1,0;-1,1,0", "empty or has zero volume"),  # the diagonal segment
+    ("uniform-polytope:1,-1,0/-1,1,0", "empty or has zero volume"),  # the diagonal segment
     ("uniform-polytope:0,0,1", "zero row"),
     ("uniform-polytope:1,1", "rows"),
     ("triangle:2", "takes no parameters"),
