@@ -45,6 +45,7 @@ def summary_dict(sol: "Solution", tol: float) -> dict[str, Any]:
         "grid": {"k": sol.grid.k, "n": sol.grid.n, "points": sol.grid.size, "quadrature": sol.grid.quadrature},
         "solver": sol.solver,
         "form": sol.form,
+        "form_reason": sol.form_reason,
         "status": sol.status,
         "primal_value": cert.primal_value,
         "dual_value": cert.dual_value,
@@ -95,6 +96,7 @@ def format_summary(summary: dict[str, Any]) -> str:
         f"{summary['setting']}  alpha={p['alpha']:g}  belief={p['belief']}  dist={p['dist']}  "
         f"k={summary['grid']['k']} ({summary['grid']['points']:,} points, {summary['grid']['quadrature']} weights)",
         f"status        {summary['status']}   (solver {summary['solver']}, {summary.get('form', 'gradient')} form)",
+        *([f"form          {summary['form_reason']}"] if summary.get("form_reason", "").startswith("auto") else []),
         f"primal        {summary['primal_value']:.10f}   "
         + ("(u-only LP: sum_i mu_i u_i)" if measure else "(optimum of the discrete grid LP)"),
         f"dual          {summary['dual_value']:.10f}   "
