@@ -51,6 +51,7 @@ def summary_dict(sol: "Solution", tol: float) -> dict[str, Any]:
                  "weights": sol.setting.dist.weights_rule},
         "solver": sol.solver,
         "form": sol.form,
+        "form_reason": sol.form_reason,
         "status": sol.status,
         "primal_value": cert.primal_value,
         "dual_value": cert.dual_value,
@@ -102,6 +103,7 @@ def format_summary(summary: dict[str, Any]) -> str:
         f"k={summary['grid']['k']} ({summary['grid']['points']:,} points, {summary['grid']['quadrature']} weights)",
         *([f"weights       {rule}"] if (rule := summary["grid"].get("weights", PRODUCT_RULE)) != PRODUCT_RULE else []),
         f"status        {summary['status']}   (solver {summary['solver']}, {summary.get('form', 'gradient')} form)",
+        *([f"form          {summary['form_reason']}"] if summary.get("form_reason", "").startswith("auto") else []),
         f"primal        {summary['primal_value']:.10f}   "
         + ("(u-only LP: sum_i mu_i u_i)" if measure else "(optimum of the discrete grid LP)"),
         f"dual          {summary['dual_value']:.10f}   "
