@@ -144,3 +144,15 @@ def test_menu_profit_on_a_1d_polytope_is_exact(price: float) -> None:
     s = make_setting("monopolist1d", dist="uniform-polytope:1,0.5")
     mp = evaluate_menu(s, np.array([[1.0]]), np.array([price]))
     assert mp.method == "exact" and abs(mp.value - price * max(1 - 2 * price, 0.0)) < 1e-15   # round-off
+
+
+@pytest.mark.parametrize("dist", ["triangle", "density:1+x1*x2"])
+def test_auto_form_picks_the_gradient_form_for_laws_that_are_not_products(dist: str) -> None:
+    """k = 128 in 2D is where form='auto' would take the measure form for a product density."""
+    from solvers.form_rule import MEASURE_MIN_POINTS, choose_form
+
+    s = make_setting("monopolist2d", dist=dist)
+    g = make_grid(s, 128)
+    assert g.size >= MEASURE_MIN_POINTS
+    choice = choose_form(s, g)
+    assert choice.form == "gradient" and "measure form does not apply" in choice.reason
