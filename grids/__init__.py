@@ -2,6 +2,7 @@
 
 from grids.allocations import ALLOCATION_KINDS, Allocations, parse_allocations
 from grids.auction import AUCTION_REGISTRY, AuctionSetting, ValueLaw, make_auction_setting, parse_value_law
+from grids.densities import FormulaDensity, PolytopeUniform, formula_density, polytope_uniform
 from grids.distributions import Distribution, ProductDistribution, SampleDistribution, parse_distribution
 from grids.errors import InvalidInput
 from grids.grid import QUADRATURE_RULES, Grid, make_grid
@@ -11,7 +12,8 @@ from grids.types import TypeBox, parse_types
 __all__ = [
     "ALLOCATION_KINDS", "Allocations", "TypeBox", "parse_allocations", "parse_types",
     "AUCTION_REGISTRY", "AuctionSetting", "ValueLaw", "make_auction_setting", "parse_value_law",
-    "AMM", "MONOPOLIST", "QUADRATURE_RULES", "REGISTRY", "Distribution", "Grid", "InvalidInput",
+    "AMM", "MONOPOLIST", "QUADRATURE_RULES", "REGISTRY", "Distribution", "FormulaDensity", "Grid", "InvalidInput",
+    "PolytopeUniform", "formula_density", "polytope_uniform",
     "Market", "ProductDistribution", "SampleDistribution", "Setting", "make_grid", "make_setting",
     "one_good_setting", "parse_distribution",
 ]

@@ -1,9 +1,12 @@
-"""Type distributions on the unit box [0,1]^n.
+"""Type distributions on the unit box [0,1]^n, and the parser of their spec strings.
 
 A product distribution has the same one-dimensional law on every coordinate
 (uniform, beta, normal truncated to [0,1]); its cell masses come from exact CDF
 differences. A sample distribution is the empirical law of trader types read
-from a file; its cell masses are a nearest-grid-point histogram.
+from a file; its cell masses are a nearest-grid-point histogram. Laws that are
+not products (a density by formula, the uniform law on a polytope) live in
+:mod:`grids.densities`. Every law gives its grid weights by
+``grid_weights(cells)`` (``cells[a] = (lo, hi)``, the cell ends of axis a).
 """
 
 from __future__ import annotations
@@ -11,10 +14,12 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from scipy import stats
 
+from grids.densities import FormulaDensity, PolytopeUniform, formula_density, polytope_uniform, simplex, triangle
 from grids.errors import InvalidInput
 
 
@@ -58,6 +63,22 @@ class ProductDistribution:
         mean, sd = self.params
         return stats.truncnorm((0.0 - mean) / sd, (1.0 - mean) / sd, loc=mean, scale=sd)
 
+    weights_rule = "exact cell masses (CDF differences)"
+
+    def measure_problem(self) -> str | None:
+        """None when the measure form applies; else why not (a beta law unbounded at an edge)."""
+        if self.family == "beta" and min(self.params) < 1:
+            return f"the measure form needs a density bounded on the box; {self.spec} is unbounded at an edge"
+        return None
+
+    def grid_weights(self, cells: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+        """prod_a P(lo_a <= X_a < hi_a) of each grid point's cell, exact (flat, C order)."""
+        law = self.marginal()
+        w = np.ones(())
+        for lo, hi in cells:
+            w = np.multiply.outer(w, law.cdf(hi) - law.cdf(lo))
+        return np.asarray(w, dtype=np.float64).ravel()
+
     def cell_masses(self, edges: np.ndarray) -> np.ndarray:
         """P(edges[i] <= X_1 < edges[i+1]) for one coordinate, exact."""
         return np.diff(self.marginal().cdf(edges))
@@ -87,6 +108,7 @@ class SampleDistribution:
     points: np.ndarray = field(compare=False, repr=False)
 
     family = "samples"
+    weights_rule = "histogram of the sample (each type to the point whose cell holds it)"
 
     @property
     def spec(self) -> str:
@@ -100,12 +122,29 @@ class SampleDistribution:
     def is_uniform(self) -> bool:
         return False
 
+    def measure_problem(self) -> str:
+        return f"the measure form needs a density; {self.spec} is a sample of types"
+
+    def grid_weights(self, cells: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+        """Fraction of the sample in each grid point's cell (flat, C order)."""
+        n = len(cells)
+        idx = np.stack([_axis_index(self.points[:, j], *cells[j]) for j in range(n)], axis=1)
+        flat = np.ravel_multi_index(idx.T, tuple(len(lo) for lo, _ in cells))
+        return np.bincount(flat, minlength=int(np.prod([len(lo) for lo, _ in cells]))) / len(self.points)
+
     def sample(self, rng: np.random.Generator, size: int, n: int) -> np.ndarray:
         """Resample ``size`` types with replacement."""
         return self.points[rng.integers(0, len(self.points), size)]
 
 
-Distribution = ProductDistribution | SampleDistribution
+def _axis_index(samples: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """The point of one axis whose (non-empty) cell holds each sample coordinate."""
+    live = np.flatnonzero(hi > lo)
+    pos = np.searchsorted(lo[live], samples, side="right") - 1
+    return live[np.clip(pos, 0, len(live) - 1)]
+
+
+Distribution = ProductDistribution | SampleDistribution | FormulaDensity | PolytopeUniform
 
 _PARAM_COUNT = {"uniform": 0, "beta": 2, "truncnorm": 2}
 
@@ -218,26 +257,8 @@ def _load_samples(path_text: str, n: int, box: tuple[np.ndarray, np.ndarray] | N
     return SampleDistribution(path=str(path), points=pts if box is None else (pts - lo) / (hi - lo))
 
 
-def parse_distribution(spec: str, n: int, box: tuple[np.ndarray, np.ndarray] | None = None) -> Distribution:
-    """Parse ``uniform``, ``beta:a,b``, ``truncnorm:mean,sd`` or ``samples:PATH``.
-
-    ``box`` = (lo, hi): sample files hold types in that box, mapped onto [0,1]^n.
-
-    Raises
-    ------
-    InvalidInput
-        For an unknown family, wrong parameter counts, nonpositive beta
-        parameters or standard deviation, or an unreadable sample file.
-    """
-    family, _, rest = spec.partition(":")
-    family = family.strip().lower()
-    if family == "samples":
-        if not rest:
-            raise InvalidInput("distribution 'samples' needs a path: samples:PATH")
-        return _load_samples(rest, n, box)
-    if family not in _PARAM_COUNT:
-        known = ", ".join(["uniform", "beta:a,b", "truncnorm:mean,sd", "samples:PATH"])
-        raise InvalidInput(f"unknown distribution {spec!r}; known: {known}")
+def _parse_product(family: str, rest: str, spec: str) -> ProductDistribution:
+    """``uniform``, ``beta:a,b`` (a, b > 0) or ``truncnorm:mean,sd`` (sd > 0)."""
     params = _parse_numbers(rest, spec) if rest else ()
     if len(params) != _PARAM_COUNT[family]:
         raise InvalidInput(f"distribution {family!r} takes {_PARAM_COUNT[family]} parameters, got {spec!r}")
@@ -248,3 +269,85 @@ def parse_distribution(spec: str, n: int, box: tuple[np.ndarray, np.ndarray] | N
     if family == "truncnorm" and params[1] <= 0:
         raise InvalidInput(f"distribution {spec!r}: the standard deviation must be positive")
     return ProductDistribution(family=family, params=params)
+
+
+def _parse_samples(rest: str, n: int, spec: str, box: tuple[np.ndarray, np.ndarray] | None = None
+                   ) -> SampleDistribution:
+    if not rest:
+        raise InvalidInput("distribution 'samples' needs a path: samples:PATH")
+    return _load_samples(rest, n, box)
+
+
+def _parse_density(rest: str, n: int, spec: str) -> FormulaDensity:
+    if not rest.strip():
+        raise InvalidInput("distribution 'density' needs a formula in x1..xn: density:EXPR (e.g. density:1+x1*x2)")
+    return formula_density(rest, n)
+
+
+def _parse_named_polytope(make: Callable[[int], PolytopeUniform]) -> Callable[[str, int, str], PolytopeUniform]:
+    def parse(rest: str, n: int, spec: str) -> PolytopeUniform:
+        if rest:
+            raise InvalidInput(f"distribution {spec.partition(':')[0]!r} takes no parameters, got {spec!r}")
+        return make(n)
+    return parse
+
+
+def _parse_polytope(rest: str, n: int, spec: str) -> PolytopeUniform:
+    """``A.npy,b.npy`` (two .npy files) or inline rows ``a1,...,an,b/...`` meaning a . x <= b."""
+    parts = [t.strip() for t in rest.split(",")]
+    if len(parts) == 2 and all(t.endswith(".npy") for t in parts):
+        A, b = (np.atleast_1d(_read_npy(Path(t), t)) for t in parts)
+        if A.dtype.kind not in "iuf" or b.dtype.kind not in "iuf":
+            raise InvalidInput(f"polytope {spec!r}: A and b must hold real numbers")
+        return polytope_uniform(A.reshape(-1, n) if A.ndim == 1 else A, b, spec)
+    rows = [_parse_numbers(r, spec) for r in rest.split("/") if r.strip()]
+    if not rows or any(len(r) != n + 1 for r in rows):
+        raise InvalidInput(f"distribution {spec!r}: write uniform-polytope:A.npy,b.npy or rows "
+                           f"'a1,...,a{n},b' (each a . x <= b) separated by '/' (';' separates a sweep's values)")
+    M = np.array(rows, dtype=np.float64)
+    return polytope_uniform(M[:, :n], M[:, n], spec)
+
+
+# family -> (parser(rest, n, spec), the form shown in messages)
+PARSERS: dict[str, tuple[Callable[[str, int, str], Distribution], str]] = {
+    **{f: ((lambda rest, n, spec, f=f: _parse_product(f, rest, spec)), form)
+       for f, form in [("uniform", "uniform"), ("beta", "beta:a,b"), ("truncnorm", "truncnorm:mean,sd")]},
+    "samples": (_parse_samples, "samples:PATH"),
+    "density": (_parse_density, "density:EXPR"),
+    "triangle": (_parse_named_polytope(triangle), "triangle"),
+    "simplex": (_parse_named_polytope(simplex), "simplex"),
+    "uniform-polytope": (_parse_polytope, "uniform-polytope:A.npy,b.npy or uniform-polytope:a1,..,an,b/..."),
+}
+
+
+def parse_distribution(spec: str, n: int, box: tuple[np.ndarray, np.ndarray] | None = None) -> Distribution:
+    """Parse a law's spec string; the known forms are the keys of :data:`PARSERS`.
+
+    ``box`` = (lo, hi), the type box: sample files, formulas and polytopes are
+    read in its units and mapped onto [0,1]^n (x = lo + (hi - lo) y, a density
+    picking up the Jacobian); product laws are given on the unit box.
+
+    ``uniform``, ``beta:a,b``, ``truncnorm:mean,sd``, ``samples:PATH``,
+    ``density:EXPR`` (a safe formula in x1..xn, :mod:`grids.expression`),
+    ``triangle`` / ``simplex`` (uniform on {x >= 0, sum x <= 1}) and
+    ``uniform-polytope:...`` (uniform on {x in [0,1]^n : A x <= b}).
+
+    Raises
+    ------
+    InvalidInput
+        For an unknown family (the message lists the known ones), wrong
+        parameter counts, nonpositive beta parameters or standard deviation,
+        an unreadable sample file, an unsafe or invalid density, an empty polytope.
+    """
+    family, _, rest = spec.partition(":")
+    family = family.strip().lower()
+    if family not in PARSERS:
+        known = ", ".join(form for _, form in PARSERS.values())
+        raise InvalidInput(f"unknown distribution {spec!r}; known: {known}")
+    if family == "samples":
+        return _parse_samples(rest, n, spec, box)
+    law = PARSERS[family][0](rest, n, spec)
+    if box is not None and hasattr(law, "on_unit_box"):
+        lo, hi = (np.asarray(v, dtype=np.float64) for v in box)
+        law = law.on_unit_box(lo, hi - lo)
+    return law

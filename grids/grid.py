@@ -13,7 +13,11 @@ Weights are exact probability masses of cells, so they sum to 1:
   not: exact at alpha = 0, and above the limit for alpha > 0 (by about a
   quarter to half the ``cell`` error). It is offered, not relied on.
 
-Sample-based laws use the same cells as a histogram of the sample.
+Sample-based laws use the same cells as a histogram of the sample; a density
+by formula integrates each cell by tensor Gauss-Legendre quadrature (4 nodes
+per axis, exact for degree <= 7 per axis); the uniform law on a polytope S
+takes vol(cell ∩ S) / vol(S) exactly (:mod:`grids.densities`). Each law's
+``weights_rule`` names its rule.
 """
 
 from __future__ import annotations
@@ -24,7 +28,6 @@ from math import lcm
 
 import numpy as np
 
-from grids.distributions import ProductDistribution
 from grids.errors import InvalidInput
 from grids import memory
 from grids.settings import Setting
@@ -106,13 +109,6 @@ def axis_cells(k: int, c: float, rule: str) -> tuple[np.ndarray, np.ndarray]:
     return np.clip(lo, 0.0, 1.0), np.clip(hi, 0.0, 1.0)
 
 
-def _axis_index(samples: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """The point of one axis whose (non-empty) cell holds each sample coordinate."""
-    live = np.flatnonzero(hi > lo)
-    pos = np.searchsorted(lo[live], samples, side="right") - 1
-    return live[np.clip(pos, 0, len(live) - 1)]
-
-
 def make_grid(setting: Setting, k: int, quadrature: str = "cell") -> Grid:
     """Discretize the setting's type space with k cells per axis.
 
@@ -145,18 +141,9 @@ def make_grid(setting: Setting, k: int, quadrature: str = "cell") -> Grid:
         raise InvalidInput(f"belief c = {list(setting.belief)}{where} is not a grid point for k = {k}; {hint}")
     lattice = np.indices((k + 1,) * n).reshape(n, -1).T.astype(np.int64)
     cells = [axis_cells(k, float(cj), quadrature) for cj in c]
-    dist = setting.dist
-    if isinstance(dist, ProductDistribution):
-        axis_w = [dist.cell_masses(np.append(lo, hi[-1])) if quadrature == "cell" else
-                  np.diff(dist.marginal().cdf(np.stack([lo, hi])), axis=0)[0] for lo, hi in cells]
-        w = axis_w[0]
-        for aw in axis_w[1:]:
-            w = np.multiply.outer(w, aw)
-        weights = np.asarray(w, dtype=np.float64).ravel()
-    else:
-        idx = np.stack([_axis_index(dist.points[:, j], *cells[j]) for j in range(n)], axis=1)
-        flat = np.ravel_multi_index(idx.T, (k + 1,) * n)
-        weights = np.bincount(flat, minlength=(k + 1) ** n) / len(dist.points)
+    weights = np.asarray(setting.dist.grid_weights(cells), dtype=np.float64)
+    if not weights.sum() > 0.0:
+        raise InvalidInput(f"distribution {setting.dist.spec} puts no mass on the grid's cells")
     weights = weights / weights.sum()
     pin_index = int(np.ravel_multi_index(tuple(np.round(mc).astype(np.int64)), (k + 1,) * n))
     return Grid(k=int(k), lattice=lattice, weights=weights, pin_index=pin_index, quadrature=quadrature)

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from grids.distributions import ProductDistribution
 from grids.errors import InvalidInput
 from grids.grid import Grid, axis_cells
 from grids.settings import Setting
@@ -55,12 +54,16 @@ def _outer(factors: list[np.ndarray]) -> np.ndarray:
 
 
 def require_density(setting: Setting) -> None:
-    """Refuse laws without a bounded density: sample files, beta with a parameter below 1."""
-    dist = setting.dist
-    if not isinstance(dist, ProductDistribution):
-        raise InvalidInput(f"the measure form needs a density; {dist.spec} is a sample of types")
-    if dist.family == "beta" and min(dist.params) < 1:
-        raise InvalidInput(f"the measure form needs a density bounded on the box; {dist.spec} is unbounded at an edge")
+    """Refuse laws the measure form cannot discretize (each law's ``measure_problem`` says why).
+
+    Sample files have no density, beta with a parameter below 1 is unbounded
+    at an edge, and laws that are not products on the whole box (a formula
+    density, the uniform law on a polytope) have no marginal CDF and pdf for
+    mu's terms; the gradient form takes any cell weights.
+    """
+    problem = setting.dist.measure_problem()
+    if problem:
+        raise InvalidInput(problem + "; use the gradient form (--form gradient), which takes any cell weights")
 
 
 def grid_measure(setting: Setting, grid: Grid) -> GridMeasure:

@@ -117,11 +117,19 @@ def default_allocations(market: Market, n: int) -> Allocations:
 
 @dataclass(frozen=True)
 class SettingSpec:
-    """A registry entry: dimension and market of a named setting."""
+    """A registry entry: dimension, market and description; optional default type box, B and law.
+
+    The single-bidder benchmark suite (RochetNet's, deep-opt-auctions) is a set of
+    monopolist entries with their own defaults; their closed forms are in
+    ``solvers.suite_values``.
+    """
 
     n: int
     market: Market
     description: str
+    types: str | None = None        # default --types (None: [0,1]^n)
+    allocations: str | None = None  # default --allocations (None: the market's box)
+    dist: str = "uniform"           # default --dist
 
 
 REGISTRY: dict[str, SettingSpec] = {
@@ -131,6 +139,20 @@ REGISTRY: dict[str, SettingSpec] = {
     "monopolist1d": SettingSpec(1, MONOPOLIST, "seller, 1 good, B = [0,1], c = 0, alpha = 0"),
     "monopolist2d": SettingSpec(2, MONOPOLIST, "seller, 2 goods, B = [0,1]^2, c = 0, alpha = 0"),
     "monopolist3d": SettingSpec(3, MONOPOLIST, "seller, 3 goods, B = [0,1]^3, c = 0, alpha = 0"),
+    # the single-bidder suite of RochetNet (deep-opt-auctions rochetNet/cfgs): one additive or unit-demand buyer
+    "suite-additive": SettingSpec(2, MONOPOLIST, "suite: additive, U[0,1]^2 (Manelli-Vincent)"),
+    "suite-ddt": SettingSpec(2, MONOPOLIST, "suite: additive, x1 ~ U[4,16], x2 ~ U[4,7] (Daskalakis et al.)",
+                             types="4:16,4:7"),
+    "suite-triangle": SettingSpec(2, MONOPOLIST, "suite: additive, uniform on {x >= 0, x1 + x2 <= 1}",
+                                  dist="triangle"),
+    "suite-04-03": SettingSpec(2, MONOPOLIST, "suite: additive, x1 ~ U[0,4], x2 ~ U[0,3] (no closed form)",
+                               types="0:4,0:3"),
+    "suite-unit-demand": SettingSpec(2, MONOPOLIST, "suite: unit demand (a1 + a2 <= 1), U[0,1]^2",
+                                     allocations="unit-demand"),
+    "suite-pavlov": SettingSpec(2, MONOPOLIST, "suite: unit demand, U[2,3]^2 (Pavlov)", types="2:3,2:3",
+                                allocations="unit-demand"),
+    "suite-additive-10": SettingSpec(10, MONOPOLIST, "suite: additive, 10 goods, U[0,1]^10 (nets only: no grid "
+                                                     "LP in 10D)"),
 }
 
 
@@ -177,7 +199,7 @@ def make_setting(
     *,
     alpha: float | None = None,
     belief: Sequence[float] | str | None = None,
-    dist: str | Distribution = "uniform",
+    dist: str | Distribution | None = None,
     types: str | TypeBox | None = None,
     allocations: str | Allocations | None = None,
 ) -> Setting:
@@ -225,6 +247,9 @@ def make_setting(
         raise InvalidInput(f"alpha = {alpha!r} is outside [0, 1]")
     if spec.market.fixed_belief is not None and a != 0.0:
         raise InvalidInput(f"{name} fixes alpha = 0 (no adverse selection); got alpha = {a:g}")
+    types = spec.types if types is None else types
+    allocations = spec.allocations if allocations is None else allocations
+    dist = spec.dist if dist is None else dist
     box = parse_types(types, spec.n)
     c = _belief_tuple(belief, spec, name, box)
     B = parse_allocations(allocations, spec.n, default_allocations(spec.market, spec.n))

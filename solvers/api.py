@@ -11,6 +11,7 @@ from grids.errors import InvalidInput
 from grids.measure import require_density
 from solvers import arguments as arg
 from solvers.backends import BackendOptions, require_backend
+from solvers.form_rule import choose_form
 from solvers.gradient.solve import solve_gradient
 from solvers.measure.solve import TRANSPORT_SOURCES
 from solvers.memory_check import check_memory
@@ -19,7 +20,7 @@ from solvers.gradient.warm_start import check_warm_start_name, coarse_warm_start
 
 PAIR_TOL = 1e-9  # stop when no pair row is violated by more than this (u units)
 GAP_TOL = 1e-7   # relative: |dual - primal| <= GAP_TOL * max(1, |primal|)
-FORMS = ("gradient", "measure")
+FORMS = ("auto", "gradient", "measure")
 
 
 def _resolve(setting: str | Setting, grid: int | Grid, quadrature: str, params: dict[str, Any]) -> tuple[Setting, Grid]:
@@ -90,9 +91,11 @@ def validate(setting: str | Setting, grid: int | Grid = 64, **kwargs: Any) -> tu
     options = {name: kwargs.pop(name) for name in solve_defaults() if name in kwargs}
     check_options(**options)
     s, g = _resolve(setting, grid, options.get("quadrature", "cell"), kwargs)
+    form = choose_form(s, g, form=options.get("form", "auto"), warm_start=options.get("warm_start", "none"),
+                       fold=options.get("fold")).form
     # per form, backend and symmetry group (solvers.memory_check): a grid that would not fit is refused here
-    check_memory(s, g, options.get("form", "gradient"), options.get("solver", "highs"), options.get("fold"))
-    if options.get("form", "gradient") == "measure":
+    check_memory(s, g, form, options.get("solver", "highs"), options.get("fold"))
+    if form == "measure":
         require_box_allocations(s)
         require_density(s)
     warm_start = options.get("warm_start", "none")
@@ -114,7 +117,7 @@ def solve(
     threads: int = 0,
     feasibility_tol: float = 1e-10,
     reduce_axis: bool | None = None,
-    form: str = "gradient",
+    form: str = "auto",
     stencil: int = 1,
     warm_start: "str | WarmStart" = "none",
     fold: bool | None = None,
@@ -153,10 +156,15 @@ def solve(
         only for backends with a basis (HiGHS), and only when nothing is
         folded. The optimum is the same either way; None picks by
         :func:`solvers.gradient.solve.reduction_pays`.
-    form : {"gradient", "measure"}
+    form : {"auto", "gradient", "measure"}
         ``gradient``: the LP of DESIGN §1.1 with pair multipliers as dual.
         ``measure``: the u-only LP of §1.2 and its transport dual, each solved
         as its own LP (:mod:`solvers.measure.solve`); needs a density.
+        ``auto``: the faster of the two for the setting's family, by the rule
+        measured in :mod:`solvers.form_rule` (gradient on small or folded
+        grids, in 1D and 3D, for samples; measure for large 2D grids with a
+        density); ``solution.form`` and ``solution.form_reason`` say which.
+        The forms' grid values differ by O(h).
     stencil : int
         Measure form only: spread directions p with |p|_inf <= stencil.
     warm_start : {"none", "coarse"} or WarmStart
@@ -196,18 +204,20 @@ def solve(
                     reduce_axis=reduce_axis, form=form, stencil=stencil, warm_start=warm_start, fold=fold,
                     transport=transport, **params)
     options = BackendOptions(feasibility_tol, time_limit, threads)
-    if form == "measure":
+    choice = choose_form(s, g, form=form, warm_start=warm_start, fold=fold)
+    if choice.form == "measure":
         from solvers.measure.solve import solve_measure
 
         return solve_measure(s, g, radius=stencil, solver=solver, gap_tol=gap_tol, row_tol=pair_tol, options=options,
-                             fold=fold, transport=transport)
+                             fold=fold, transport=transport, form_reason=choice.reason)
     t_warm = time.perf_counter()
     if isinstance(warm_start, str) and warm_start == "coarse":
-        coarse = solve(s, make_grid(s, g.k // 2, g.quadrature), solver=solver, pair_tol=pair_tol, gap_tol=gap_tol,
-                       max_rounds=max_rounds, time_limit=time_limit, threads=threads, reduce_axis=reduce_axis)
+        coarse = solve(s, make_grid(s, g.k // 2, g.quadrature), form="gradient", solver=solver, pair_tol=pair_tol,
+                       gap_tol=gap_tol, max_rounds=max_rounds, time_limit=time_limit, threads=threads,
+                       reduce_axis=reduce_axis)
         warm_start = coarse_warm_start(coarse, g, time.perf_counter() - t_warm)
     elif isinstance(warm_start, str):
         warm_start = None
     return solve_gradient(s, g, solver=solver, options=options, pair_tol=pair_tol, gap_tol=gap_tol,
                           max_rounds=max_rounds, reduce_axis=reduce_axis, warm_start=warm_start,
-                          warm_s=time.perf_counter() - t_warm, fold=fold)
+                          warm_s=time.perf_counter() - t_warm, fold=fold, form_reason=choice.reason)

@@ -38,7 +38,17 @@ AMM2D_PROFIT_ALPHA0 = 2 / 9 + math.sqrt(2) / 27
 
 
 def known_optimum(setting: Setting) -> tuple[float, str] | None:
-    """(value, source) of the continuous optimum where DESIGN §1.4 gives one."""
+    """(value, source) of the continuous optimum where DESIGN §1.4 or the suite's literature gives one.
+
+    A suite setting (``suite-*``) has one only with its own defaults (types, B, law).
+    """
+    from solvers.suite_values import SUITE_OPTIMA
+
+    if setting.name in SUITE_OPTIMA:
+        from grids import make_setting
+
+        form = SUITE_OPTIMA[setting.name]
+        return (form.value, form.source) if _same_problem(setting, make_setting(setting.name)) else None
     if not setting.dist.is_uniform or not setting.is_standard:  # a type box or another B: none known here
         return None
     centred = all(abs(v - 0.5) < 1e-12 for v in setting.belief)
@@ -54,3 +64,9 @@ def known_optimum(setting: Setting) -> tuple[float, str] | None:
         alloc, prices = table2_menu(setting.alpha)
         return evaluate_menu(setting, alloc, prices).value, "paper's Table 2 menu, exact profit"
     return None
+
+
+def _same_problem(a: Setting, b: Setting) -> bool:
+    """Whether two settings pose the same problem (types, B, law, alpha, belief)."""
+    return (a.types == b.types and a.allocations == b.allocations and a.dist.spec == b.dist.spec
+            and a.alpha == b.alpha and a.belief == b.belief)

@@ -1,9 +1,11 @@
 """Expected profit of a finite menu on the continuous type space (DESIGN §1, §1.3).
 
 :func:`evaluate_menu` returns E_f[p_k(x) - <a_k(x), phi(x)>] for the item k(x)
-a type x chooses: exact for the uniform law, randomized QMC for other product
-densities, a sample average for sample files. For a menu extracted from a grid
-solution (and the uniform law) it is a true lower bound on the continuous optimum.
+a type x chooses: exact for the uniform law on the box or on a polytope,
+randomized QMC for other product densities (inverse CDFs) and for formula
+densities (uniform Sobol points weighted by f), a sample average for sample
+files. For a menu extracted from a grid solution (and an exact method) it is a
+true lower bound on the continuous optimum.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from scipy import optimize, sparse, spatial
 from scipy.stats import qmc
 
 from grids import InvalidInput, ProductDistribution, SampleDistribution, Setting
+from grids.densities import FormulaDensity, PolytopeUniform
 
 DEDUPE_TOL = 1e-12    # items whose (a, p) agree to this are one item (profits differ by <= ~1e-12)
 RADIUS_TOL = 1e-12    # regions with a smaller inscribed ball are empty or flat (volume <= ~2 n^1.5 r)
@@ -35,7 +38,8 @@ class MenuProfit:
     stderr : float
         Standard error of ``value``; 0.0 when exact, nan when it cannot be estimated.
     method : str
-        ``"exact"`` (uniform law), ``"qmc"`` (other densities) or ``"empirical"`` (samples).
+        ``"exact"`` (uniform on the box or a polytope), ``"qmc"`` (product densities),
+        ``"qmc-weighted"`` (formula densities) or ``"empirical"`` (samples).
     masses : np.ndarray, shape (K,)
         P(item k is chosen) for each given item; the implicit no-trade item's
         mass is left out unless (0, 0) is among the given items.
@@ -43,7 +47,7 @@ class MenuProfit:
 
     value: float          # expected profit of the menu on the continuous type space
     stderr: float         # 0.0 when exact
-    method: str           # "exact", "qmc" or "empirical"
+    method: str           # "exact", "qmc", "qmc-weighted" or "empirical"
     masses: np.ndarray    # P(each given item is chosen), shape (K,)
 
 
@@ -72,14 +76,15 @@ def _dedupe(a: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
     return full[keep, :-1], full[keep, -1], np.asarray(keep)
 
 
-def _region_1d(A: np.ndarray, P: np.ndarray, k: int) -> tuple[float, np.ndarray]:
-    """Length and midpoint of {x in [0,1] : (a_k - a_j) x >= p_k - p_j for all j}."""
+def _region_1d(A: np.ndarray, P: np.ndarray, k: int, G: np.ndarray, h: np.ndarray) -> tuple[float, np.ndarray]:
+    """Length and midpoint of {x in [0,1] : (a_k - a_j) x >= p_k - p_j for all j, G x + h <= 0}."""
     da, dp = A[k, 0] - A[:, 0], P[k] - P
     if np.any((np.abs(da) <= DEDUPE_TOL) & (dp > DEDUPE_TOL)):
         return 0.0, np.zeros(1)  # a copy of this allocation is cheaper
     pos, neg = da > DEDUPE_TOL, da < -DEDUPE_TOL
-    lo = max(0.0, float(np.max(dp[pos] / da[pos]))) if pos.any() else 0.0
-    hi = min(1.0, float(np.min(dp[neg] / da[neg]))) if neg.any() else 1.0
+    g = G[:, 0]
+    lo = max([0.0, *(dp[pos] / da[pos]), *(-h[g < 0] / g[g < 0])])
+    hi = min([1.0, *(dp[neg] / da[neg]), *(-h[g > 0] / g[g > 0])])
     return max(hi - lo, 0.0), np.array([0.5 * (lo + hi)])
 
 
@@ -131,8 +136,9 @@ def _chebyshev_centre(G: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, float]:
     return max(((x, float(np.min(-(G @ x + h)))) for x in [lp.x[:n], *polished]), key=lambda xr: xr[1])
 
 
-def _region_nd(A: np.ndarray, P: np.ndarray, k: int, nb: np.ndarray) -> tuple[float, np.ndarray]:
-    """Volume and centroid of {x in [0,1]^n : <a_j - a_k, x> + p_k - p_j <= 0 for all j in nb}.
+def _region_nd(A: np.ndarray, P: np.ndarray, k: int, nb: np.ndarray, Gs: np.ndarray, hs: np.ndarray
+               ) -> tuple[float, np.ndarray]:
+    """Volume and centroid of {x in [0,1]^n : <a_j - a_k, x> + p_k - p_j <= 0 for all j in nb, Gs x + hs <= 0}.
 
     Halfspaces G x + h <= 0 (unit rows); interior point = Chebyshev centre; vertices
     by qhull; volume and centroid from cones over the triangulated hull facets.
@@ -143,8 +149,8 @@ def _region_nd(A: np.ndarray, P: np.ndarray, k: int, nb: np.ndarray) -> tuple[fl
     flat = norm <= DEDUPE_TOL
     if nb.size == 0 or np.any(flat & (h > DEDUPE_TOL)):
         return empty  # active at no vertex of u, or a copy of this allocation is cheaper
-    G = np.vstack([G[~flat] / norm[~flat, None], -np.eye(n), np.eye(n)])
-    h = np.concatenate([h[~flat] / norm[~flat], np.zeros(n), -np.ones(n)])
+    G = np.vstack([G[~flat] / norm[~flat, None], -np.eye(n), np.eye(n), Gs])
+    h = np.concatenate([h[~flat] / norm[~flat], np.zeros(n), -np.ones(n), hs])
     centre, radius = _chebyshev_centre(G, h)
     if radius < RADIUS_TOL:
         return empty
@@ -163,28 +169,45 @@ def _region_nd(A: np.ndarray, P: np.ndarray, k: int, nb: np.ndarray) -> tuple[fl
     return total, cent
 
 
-def _exact_uniform(setting: Setting, a: np.ndarray, p: np.ndarray) -> MenuProfit:
-    """Sum over items of vol(R_k) (p_k - <a_k, c + alpha (centroid(R_k) - c)>)."""
+def _support(setting: Setting) -> tuple[np.ndarray, np.ndarray, float]:
+    """The support S = {x : G x + h <= 0} in [0,1]^n of a uniform law (unit rows; none for the box), and vol(S)."""
+    dist = setting.dist
+    if not isinstance(dist, PolytopeUniform):
+        return np.zeros((0, setting.n)), np.zeros(0), 1.0
+    norm = np.linalg.norm(dist.A, axis=1)
+    return dist.A / norm[:, None], -dist.b / norm, dist.volume
+
+
+def _exact_uniform(setting: Setting, a: np.ndarray, p: np.ndarray, **_: object) -> MenuProfit:
+    """Sum over items of vol(R_k ∩ S) / vol(S) (p_k - <a_k, c + alpha (centroid(R_k ∩ S) - c)>).
+
+    S is the support (the box, or the polytope of a :class:`PolytopeUniform`);
+    the neighbours of each item on the box are a superset of those on S, so
+    each clipped region is exact.
+    """
+    Gs, hs, volume = _support(setting)
     A, P, origin = _dedupe(a, p)
     c, alpha = setting.c, setting.alpha
     masses, value = np.zeros(len(p) + 1), 0.0
     nbs = _neighbours(A, P) if setting.n > 1 else None
     for k in range(len(P)):
         if setting.n == 1:
-            vol, cent = _region_1d(A, P, k)
+            vol, cent = _region_1d(A, P, k, Gs, hs)
         else:
-            vol, cent = _region_nd(A, P, k, np.arange(len(P)) if nbs is None else nbs[k])
+            vol, cent = _region_nd(A, P, k, np.arange(len(P)) if nbs is None else nbs[k], Gs, hs)
         if vol > 0.0:
-            masses[origin[k]] += vol
-            value += vol * (P[k] - float(A[k] @ (c + alpha * (cent - c))))
+            masses[origin[k]] += vol / volume
+            value += vol / volume * (P[k] - float(A[k] @ (c + alpha * (cent - c))))
     return MenuProfit(value=float(value), stderr=0.0, method="exact", masses=masses[:-1])
 
 
-def _sampled(setting: Setting, a: np.ndarray, p: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Market-maker profit p_k - <a_k, phi(x)> at each type x, and the fraction of x choosing each item.
+def _sampled(setting: Setting, a: np.ndarray, p: np.ndarray, x: np.ndarray,
+             weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Market-maker profit p_k - <a_k, phi(x)> at each type x, and the (weighted) fraction of x choosing each item.
 
     Among items (no trade included) within TIE_TOL of the best utility the one
-    with the larger market-maker profit wins.
+    with the larger market-maker profit wins. ``weights`` (mean 1) weight the
+    points in the fractions; None: equal weights.
     """
     A, P, c, alpha = np.vstack([a, np.zeros((1, a.shape[1]))]), np.r_[p, 0.0], setting.c, setting.alpha
     step = max(1, CHUNK_ENTRIES // len(P))
@@ -197,7 +220,7 @@ def _sampled(setting: Setting, a: np.ndarray, p: np.ndarray, x: np.ndarray) -> t
         best = np.argmax(np.where(tied, prof, -np.inf), axis=1)
         choice[s:s + step] = best
         profit[s:s + step] = prof[np.arange(len(xs)), best]
-    return profit, np.bincount(choice, minlength=len(P))[:-1] / len(x)
+    return profit, np.bincount(choice, weights=weights, minlength=len(P))[:-1] / len(x)
 
 
 def evaluate_menu(setting: Setting, allocations: np.ndarray, prices: np.ndarray, *, seed: int = 0,
@@ -228,7 +251,11 @@ def evaluate_menu(setting: Setting, allocations: np.ndarray, prices: np.ndarray,
         - uniform law, ``exact``: region R_k = {x : <a_k - a_j, x> >= p_k - p_j for all j}
           is a polytope and the integrand affine, so it adds vol(R_k) (p_k - <a_k, phi(centroid)>).
           Ties have measure zero; items equal to 1e-12 are merged, mass to the first.
+        - uniform on a polytope S, ``exact``: the same with R_k ∩ S, divided by vol(S).
         - other product densities, ``qmc``: scrambled Sobol mapped by inverse CDFs.
+        - formula densities, ``qmc-weighted``: scrambled Sobol points y uniform on the box,
+          each weighted by f(y) / integral f (the law's own normalization, composite
+          Gauss-Legendre); stderr from the replicates as for ``qmc``.
         - sample files, ``empirical``: mean over the points, stderr = std / sqrt(m) (error
           w.r.t. the population); ties (utilities within 1e-12) go to the larger profit.
 
@@ -238,25 +265,56 @@ def evaluate_menu(setting: Setting, allocations: np.ndarray, prices: np.ndarray,
         Mismatched shapes or non-finite entries, or nonpositive QMC sizes.
     """
     a, p = _check_menu(setting, allocations, prices)
-    dist = setting.dist
-    if isinstance(dist, SampleDistribution):
-        profit, masses = _sampled(setting, a, p, np.asarray(dist.points, dtype=np.float64))
-        m = len(profit)
-        stderr = float(np.std(profit, ddof=1) / np.sqrt(m)) if m > 1 else float("nan")  # nan: one type
-        return MenuProfit(value=float(profit.mean()), stderr=stderr, method="empirical", masses=masses)
-    if dist.is_uniform:
-        return _exact_uniform(setting, a, p)
-    if not isinstance(dist, ProductDistribution):
-        raise InvalidInput(f"no menu evaluation for distribution {dist!r}")
     if qmc_points < 1 or replicates < 1:
         raise InvalidInput(f"qmc_points = {qmc_points} and replicates = {replicates} must be positive")
+    evaluator = EVALUATORS.get(type(setting.dist))
+    if evaluator is None:
+        raise InvalidInput(f"no menu evaluation for distribution {setting.dist!r}")
+    return evaluator(setting, a, p, seed=seed, qmc_points=qmc_points, replicates=replicates)
+
+
+def _empirical(setting: Setting, a: np.ndarray, p: np.ndarray, **_: object) -> MenuProfit:
+    """Mean over the sample's types; stderr = std / sqrt(m)."""
+    profit, masses = _sampled(setting, a, p, np.asarray(setting.dist.points, dtype=np.float64))
+    m = len(profit)
+    stderr = float(np.std(profit, ddof=1) / np.sqrt(m)) if m > 1 else float("nan")  # nan: one type
+    return MenuProfit(value=float(profit.mean()), stderr=stderr, method="empirical", masses=masses)
+
+
+def _qmc(setting: Setting, a: np.ndarray, p: np.ndarray, *, seed: int, qmc_points: int, replicates: int,
+         method: str = "qmc") -> MenuProfit:
+    """Randomized QMC: per replicate a scrambled Sobol set q; product laws map it by inverse CDFs,
+    formula densities keep y = q and weight each point by f(y) / integral f."""
+    dist = setting.dist
     rng, means, masses = np.random.default_rng(seed), np.empty(replicates), np.zeros(len(p))
     power = (qmc_points & (qmc_points - 1)) == 0
     for r in range(replicates):
         sobol = qmc.Sobol(d=setting.n, scramble=True, seed=rng)
         q = sobol.random_base2(int(np.log2(qmc_points))) if power else sobol.random(qmc_points)
-        profit, mass = _sampled(setting, a, p, dist.transform_unit(q))
+        if isinstance(dist, FormulaDensity):
+            w = dist.pdf(q)
+            profit, mass = _sampled(setting, a, p, q, weights=w)
+            profit = profit * w
+        else:
+            profit, mass = _sampled(setting, a, p, dist.transform_unit(q))
         means[r] = profit.mean()
         masses += mass / replicates
     stderr = float(np.std(means, ddof=1) / np.sqrt(replicates)) if replicates > 1 else float("nan")
-    return MenuProfit(value=float(means.mean()), stderr=stderr, method="qmc", masses=masses)
+    return MenuProfit(value=float(means.mean()), stderr=stderr, method=method, masses=masses)
+
+
+def _product(setting: Setting, a: np.ndarray, p: np.ndarray, **options: int) -> MenuProfit:
+    return _exact_uniform(setting, a, p) if setting.dist.is_uniform else _qmc(setting, a, p, **options)
+
+
+def _weighted(setting: Setting, a: np.ndarray, p: np.ndarray, **options: int) -> MenuProfit:
+    return _qmc(setting, a, p, method="qmc-weighted", **options)
+
+
+# the law's type -> how its menu profit is computed
+EVALUATORS = {
+    SampleDistribution: _empirical,
+    ProductDistribution: _product,
+    PolytopeUniform: _exact_uniform,
+    FormulaDensity: _weighted,
+}

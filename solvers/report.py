@@ -13,6 +13,11 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 
+from grids import ProductDistribution
+
+PRODUCT_RULE = ProductDistribution.weights_rule  # the usual rule; other laws' rules are printed in the summary
+
+
 def json_ready(obj: Any) -> Any:
     """``obj`` as strict JSON values: arrays and tuples as lists, numpy scalars as Python ones, NaN and inf as None."""
     if isinstance(obj, np.ndarray):
@@ -42,9 +47,11 @@ def summary_dict(sol: "Solution", tol: float) -> dict[str, Any]:
     return {
         "setting": sol.setting.name,
         "params": sol.setting.params(),
-        "grid": {"k": sol.grid.k, "n": sol.grid.n, "points": sol.grid.size, "quadrature": sol.grid.quadrature},
+        "grid": {"k": sol.grid.k, "n": sol.grid.n, "points": sol.grid.size, "quadrature": sol.grid.quadrature,
+                 "weights": sol.setting.dist.weights_rule},
         "solver": sol.solver,
         "form": sol.form,
+        "form_reason": sol.form_reason,
         "status": sol.status,
         "primal_value": cert.primal_value,
         "dual_value": cert.dual_value,
@@ -95,7 +102,9 @@ def format_summary(summary: dict[str, Any]) -> str:
         f"{summary['setting']}  alpha={p['alpha']:g}  belief={p['belief']}  dist={p['dist']}  "
         + "".join(f"{key}={p[key]}  " for key in ("types", "allocations") if key in p) +
         f"k={summary['grid']['k']} ({summary['grid']['points']:,} points, {summary['grid']['quadrature']} weights)",
+        *([f"weights       {rule}"] if (rule := summary["grid"].get("weights", PRODUCT_RULE)) != PRODUCT_RULE else []),
         f"status        {summary['status']}   (solver {summary['solver']}, {summary.get('form', 'gradient')} form)",
+        *([f"form          {summary['form_reason']}"] if summary.get("form_reason", "").startswith("auto") else []),
         f"primal        {summary['primal_value']:.10f}   "
         + ("(u-only LP: sum_i mu_i u_i)" if measure else "(optimum of the discrete grid LP)"),
         f"dual          {summary['dual_value']:.10f}   "

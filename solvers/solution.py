@@ -145,6 +145,7 @@ class Solution:
     stats: SolveStats
     tolerances: dict[str, float] = field(default_factory=dict)
     form: str = "gradient"
+    form_reason: str = ""  # why this form: "asked for", or the rule of solvers.form_rule under form="auto"
     warm_start: "WarmStart | None" = None
     # views a form adds to plot(kind=...): name -> figure of this solution (the measure form: "transport")
     figures: dict[str, Callable[["Solution"], "Figure"]] = field(default_factory=dict)

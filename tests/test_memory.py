@@ -62,7 +62,7 @@ def test_readme_k1000_measure_form_passes_the_check_on_8_gib(eight_gib, no_solve
 
 
 @pytest.mark.parametrize("kwargs,fragment", [
-    ({"belief": "0.25,0.375"}, "gradient form, solver highs, unfolded"),    # no symmetry to fold by
+    ({"belief": "0.25,0.375", "form": "gradient"}, "gradient form, solver highs, unfolded"),  # nothing folds
     ({"form": "measure", "fold": False}, "measure form, solver highs, unfolded"),
     ({"solver": "pdlp", "belief": "0.25,0.375", "form": "measure"}, "measure form, solver pdlp, unfolded"),
 ])
@@ -119,7 +119,8 @@ def _cli_with_8_gib(*args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize("args,fragment", [
-    (("--setting", "amm2d", "--grid", "1000", "--belief", "0.25,0.375"), "gradient form, solver highs, unfolded"),
+    (("--setting", "amm2d", "--grid", "1000", "--belief", "0.25,0.375", "--form", "gradient"),
+     "gradient form, solver highs, unfolded"),
     (("--setting", "amm2d", "--grid", "1000", "--form", "both", "--symmetry", "off"), "gradient form"),
     (("--setting", "amm3d", "--grid", "400"), "in any form and solver"),
 ])

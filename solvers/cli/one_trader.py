@@ -31,9 +31,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--grid", type=int, default=64, metavar="K", help="cells per axis (default 64)")
     p.add_argument("--alpha", type=float, help="belief update weight in [0,1] (default 0)")
     p.add_argument("--belief", help="initial belief c, e.g. 0.5,0.5 (default 1/2 per good; monopolist 0)")
-    p.add_argument("--dist", default="uniform",
-                   help="uniform | beta:a,b | truncnorm:mean,sd | samples:PATH; product laws are given on the "
-                        "unit box and scaled to --types, sample files hold types in --types units")
+    p.add_argument("--dist", default=None,
+                   help="uniform | beta:a,b | truncnorm:mean,sd | samples:PATH | density:EXPR | triangle | simplex "
+                        "| uniform-polytope:A.npy,b.npy (default: the setting's own, uniform for most); product laws are given on the unit box and scaled to "
+                        "--types; samples, formulas and polytopes are in --types units")
     p.add_argument("--types", metavar="LO:HI,..",
                    help="type box prod [lo_i, hi_i], e.g. 4:16,4:7 (default [0,1]^n; one interval repeats); "
                         "solved exactly on the unit box by x = lo + D y, menus reported in these units")
@@ -43,8 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "polytope:'a11 a12 <= b1; a21 a22 <= b2' (inline rows); must be bounded and contain 0; "
                         "a polytope needs --form gradient")
     p.add_argument("--solver", default="highs", choices=sorted(BACKENDS), help="LP backend (default highs)")
-    p.add_argument("--form", choices=(*FORMS, "both"), default="gradient",
-                   help="gradient-form LP (DESIGN 1.1), measure form with transport dual (1.2), or both")
+    p.add_argument("--form", choices=(*FORMS, "both"), default=None,
+                   help="gradient-form LP (DESIGN 1.1), measure form with transport dual (1.2), both, or auto "
+                        "(the default: the faster for the setting, by the rule in solvers.form_rule; a sweep's "
+                        "default is gradient, so that its values share one discretization)")
     p.add_argument("--stencil", type=int, default=1, metavar="R",
                    help="measure form: spread directions with |p|_inf <= R (default 1)")
     p.add_argument("--warm-start", choices=("none", "coarse", "rochetnet"), default="none",
@@ -100,7 +103,10 @@ def run_one_trader(args: argparse.Namespace, out: TextIO) -> int:
     """The one-trader command: every check before any work, then solve, save, and write the result to ``out``."""
     from solvers.api import solve, validate  # nothing heavy is imported before the arguments parse
 
-    forms = ("gradient", "measure") if args.form == "both" else (args.form,)
+    form = args.form or "auto"
+    forms = ("gradient", "measure") if form == "both" else (form,)
+    if args.warm_start == "rochetnet" and form == "auto":
+        forms = ("gradient",)  # the net's warm start is for the gradient form, whatever auto would pick
     options = dict(solver=args.solver, pair_tol=args.pair_tol, gap_tol=args.gap_tol, max_rounds=args.max_rounds,
                    time_limit=args.time_limit, threads=args.threads,
                    reduce_axis={"auto": None, "on": True, "off": False}[args.axis_reduction],
@@ -109,7 +115,7 @@ def run_one_trader(args: argparse.Namespace, out: TextIO) -> int:
         out_folder(args.out)
         menu_tolerance(args.menu_tol)
         warm_name = "none" if args.warm_start == "rochetnet" else args.warm_start  # the net's is built here
-        if args.warm_start == "rochetnet" and args.form != "gradient":
+        if args.warm_start == "rochetnet" and form not in ("gradient", "auto"):
             raise InvalidInput("a warm start applies to the gradient form only")
         resolved = {form: validate(args.setting, args.grid, quadrature=args.quadrature, form=form,
                                    warm_start=warm_name, alpha=args.alpha, belief=args.belief,

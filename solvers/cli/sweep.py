@@ -36,7 +36,8 @@ def _instances(args: argparse.Namespace) -> tuple[list, dict[str, list[Any]]]:
     from solvers.sweeps.spec import load_sweep_file, parse_sweep_terms, product
 
     base: dict[str, Any] = {"setting": args.setting, "grid": args.grid, "alpha": args.alpha,
-                            "belief": args.belief, "dist": args.dist, "solver": args.solver, "form": args.form,
+                            "belief": args.belief, "dist": args.dist, "solver": args.solver,
+                            "form": args.form or "gradient",
                             "quadrature": args.quadrature}
     axes: dict[str, list[Any]] = {}
     if args.sweep_file is not None:

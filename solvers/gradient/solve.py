@@ -82,9 +82,12 @@ def _reduced_axis_basis(
 def solve_gradient(
     s: Setting, g: Grid, *, solver: str, options: BackendOptions, pair_tol: float, gap_tol: float,
     max_rounds: int, reduce_axis: bool | None, warm_start: WarmStart | None, warm_s: float = 0.0,
-    fold: bool | None = None,
+    fold: bool | None = None, form_reason: str = "asked for",
 ) -> Solution:
-    """The cut loop of :func:`solvers.solve` for the gradient form (see its docstring)."""
+    """The cut loop of :func:`solvers.solve` for the gradient form (see its docstring).
+
+    ``form_reason`` is recorded on the solution (why this form: see :mod:`solvers.form_rule`).
+    """
     t_start = time.perf_counter()
     lp = GradientLP.build(s, g)
     symmetry = GridSymmetry.detect(s, g) if fold is not False else None
@@ -177,4 +180,5 @@ def solve_gradient(
         primal=Primal(u=u, g=gr, t=t, value=cert.primal_value),
         dual=Dual(y=y, value=cert.dual_value, bound=cert.dual_bound),
         certificate=cert, stats=stats, tolerances={"pair": pair_tol, "gap": gap_tol}, warm_start=warm_start,
+        form_reason=form_reason,
     )

@@ -166,7 +166,7 @@ def transport_figure(solution: Solution):
 def solve_measure(
     setting: Setting, grid: Grid, *, radius: int = DEFAULT_RADIUS, solver: str = "highs",
     gap_tol: float = 1e-7, row_tol: float = 1e-9, options: BackendOptions = BackendOptions(),
-    fold: bool | None = None, transport: str = "auto",
+    fold: bool | None = None, transport: str = "auto", form_reason: str = "asked for",
 ) -> Solution:
     """Solve the measure-form primal and the transport dual; certify each against the other.
 
@@ -176,6 +176,7 @@ def solve_measure(
     :func:`transport_source` and falls back to the multipliers when the
     transport LP fails (:func:`transport_plan`). ``solution.dual.source`` (and
     the summary's ``transport_source``) says which path produced the plan.
+    ``form_reason`` is recorded on the solution (see :mod:`solvers.form_rule`).
 
     With ``fold`` (None: when a symmetry group keeps c, B and mu) both LPs are
     solved folded (:mod:`solvers.measure.fold`) and certified unfolded.
@@ -240,5 +241,5 @@ def solve_measure(
     dual = TransportDual(stn, mu, fwd, back, spreads, radial, final, value, cert.dual_bound, source=provenance)
     return Solution(setting=setting, grid=grid, solver=solver, status=status,
                     primal=Primal(u=u, g=g, t=t, value=cert.primal_value), dual=dual, certificate=cert,
-                    stats=stats, tolerances={"rows": row_tol, "gap": gap_tol}, form="measure",
+                    stats=stats, tolerances={"rows": row_tol, "gap": gap_tol}, form="measure", form_reason=form_reason,
                     figures={"transport": transport_figure})

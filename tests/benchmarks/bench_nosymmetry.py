@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -35,7 +37,7 @@ LEVERS = {
     "measure, transport LP": ["--form", "measure", "--transport", "lp"],
     "measure, multipliers": ["--form", "measure", "--transport", "multipliers"],
 }
-SIZES_3D = {64: 16, 128: 24, 256: 32}  # amm3d runs at these k instead (N about 5e3, 1.6e4, 3.6e4)
+SIZES_3D = {64: 16, 128: 24, 256: 32, 512: 40}  # amm3d runs at these k instead (N about 5e3, 1.6e4, 3.6e4, 6.9e4)
 
 
 def run_case(setting: list[str], lever: list[str], k: int, timeout: float) -> dict:
@@ -43,16 +45,22 @@ def run_case(setting: list[str], lever: list[str], k: int, timeout: float) -> di
     with tempfile.NamedTemporaryFile(suffix=".time") as timing:
         cmd = ["/usr/bin/time", "-f", "%e %M", "-o", timing.name, sys.executable, "-m", "solvers", *setting,
                *lever, "--grid", str(k), "--json", "-q"]
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
-        except subprocess.TimeoutExpired:
-            return {"status": f"not finished in {timeout:g} s"}
+        # its own session, so that a timeout kills the solve itself and not only /usr/bin/time
+        # (an orphaned solve would run on and slow every later case)
+        with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              start_new_session=True) as proc:
+            try:
+                stdout, stderr = proc.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.communicate()
+                return {"status": f"not finished in {timeout:g} s"}
         wall, peak_kb = (float(v) for v in Path(timing.name).read_text().split()[-2:])
     row: dict = {"wall_s": wall, "peak_mib": peak_kb / 1024}
     try:
-        obj = json.loads(proc.stdout)
+        obj = json.loads(stdout)
     except json.JSONDecodeError:
-        last = proc.stderr.strip().splitlines()[-1:] or ["no output"]
+        last = stderr.strip().splitlines()[-1:] or ["no output"]
         return {**row, "status": f"exit {proc.returncode}: {re.sub(r'[|]', '/', last[0])[:80]}"}
     t = obj.get("timings", {})
     return {**row, "status": obj["status"], "value": obj.get("primal_value"), "gap": obj.get("gap"),
@@ -70,14 +78,20 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="k = 64 and 128 only")
     ap.add_argument("--k", type=int, action="append", help="grid sizes (default 64, 128, 256)")
     ap.add_argument("--timeout", type=float, default=300.0, help="seconds per case (default 300)")
+    ap.add_argument("--setting", action="append", choices=list(SETTINGS), help="only these settings")
+    ap.add_argument("--lever", action="append", choices=list(LEVERS), help="only these levers")
+    ap.add_argument("--no-header", action="store_true", help="rows only (to append to an earlier table)")
     args = ap.parse_args()
     sizes = args.k or ([64, 128] if args.quick else [64, 128, 256])
-    print("| setting | lever | k | status | value | gap | rounds | LP rows | LP s | total s | wall s | peak MiB |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for name, setting in SETTINGS.items():
+    if not args.no_header:
+        print("| setting | lever | k | status | value | gap | rounds | LP rows | LP s | total s | wall s | peak MiB |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for name in args.setting or SETTINGS:
+        setting = SETTINGS[name]
         for k in sizes:
             kk = SIZES_3D.get(k, k) if name.startswith("amm3d") else k
-            for lever_name, lever in LEVERS.items():
+            for lever_name in args.lever or LEVERS:
+                lever = LEVERS[lever_name]
                 r = run_case(setting, lever, kk, args.timeout)
                 print(f"| {name} | {lever_name} | {kk} | {r['status']} | {fmt(r.get('value'), '.10f')} | "
                       f"{fmt(r.get('gap'), '.1e')} | {fmt(r.get('rounds'), 'd')} | {fmt(r.get('rows'), ',')} | "

@@ -1,0 +1,75 @@
+"""Which LP form ``form="auto"`` solves: a rule measured per setting family (issue 16).
+
+The two forms discretize the same continuous problem differently, so their
+grid values differ by O(h) (both are certified, each by its own dual; the
+exact menu profit of either is a true lower bound). ``auto`` picks the one
+that is faster for the family, and the solution says which and why
+(``Solution.form`` and ``Solution.form_reason``); ``form="gradient"`` or
+``"measure"`` forces one.
+
+Measured on the 2-core machine (tests/benchmarks/bench_nosymmetry.py, one
+core, wall seconds of the whole command; the table is in the issue 16 note):
+
+======================  ====  ==========  ==========================
+setting                  k    gradient    measure (multipliers plan)
+======================  ====  ==========  ==========================
+amm2d c = (1/4, 3/8)     128  17.7        2.9
+amm2d c = (1/4, 3/8)     256  > 420       56
+monopolist2d             128  12.1        1.6
+amm2d beta:2,5 (c = 1/2) 128  8.7         see MEASURE_MIN_POINTS
+amm3d c off-centre       24   6.5         75.8
+uniform, c = 1/2 (fold)  256  6.3         (folds too; gradient kept)
+======================  ====  ==========  ==========================
+
+So: the measure form for 2D laws with a bounded density once the grid is
+large and the gradient form's symmetry group does not make it cheap; the
+gradient form in 1D and 3D (its cut loop stays short there, the measure LP
+does not), for sample laws (no density: the measure form does not apply),
+with a warm start (gradient form only), and on small grids, where both take
+seconds and the gradient form's value is the one the rest of the project
+(known values, examples, sweeps) reports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from grids import Grid, InvalidInput, Setting
+from grids.measure import require_density
+from solvers.symmetry import GridSymmetry
+
+# (128 + 1)^2: from k = 128 on, 2D laws without a large symmetry group solve faster in the measure form
+MEASURE_MIN_POINTS = 16_641
+# a group of this order or more (the dihedral group of the square, c at the centre) makes the
+# folded gradient LP take well under a second at k = 256; below it (the monopolist's swap) it does not
+FOLD_PAYS_ORDER = 8
+
+
+@dataclass(frozen=True)
+class FormChoice:
+    """The form ``auto`` picked and the rule's reason, in one sentence."""
+
+    form: str
+    reason: str
+
+
+def choose_form(setting: Setting, grid: Grid, *, form: str = "auto", warm_start: object = "none",
+                fold: bool | None = None) -> FormChoice:
+    """The form to solve: ``form`` itself unless it is ``auto``, else the measured rule above."""
+    if form != "auto":
+        return FormChoice(form, "asked for")
+    if not (isinstance(warm_start, str) and warm_start == "none"):
+        return FormChoice("gradient", "auto: a warm start applies to the gradient form only")
+    if grid.n != 2:
+        return FormChoice("gradient", f"auto: {grid.n}D solves faster in the gradient form")
+    try:
+        require_density(setting)
+    except InvalidInput as err:
+        return FormChoice("gradient", f"auto: the measure form does not apply ({err})")
+    if grid.size < MEASURE_MIN_POINTS:
+        return FormChoice("gradient", f"auto: {grid.size:,} points < {MEASURE_MIN_POINTS:,} (small grid)")
+    order = 1 if fold is False else GridSymmetry.detect(setting, grid).order
+    if order >= FOLD_PAYS_ORDER:
+        return FormChoice("gradient", f"auto: symmetry of order {order} folds the gradient LP")
+    return FormChoice("measure", f"auto: 2D density, {grid.size:,} points, symmetry of order {order} "
+                                 f"(--form gradient forces the gradient LP)")
