@@ -140,3 +140,21 @@ def three_goods_menu(offsets: dict[int, float]) -> tuple[np.ndarray, np.ndarray]
     items = np.array([a for a in product((-1, 0, 1), repeat=3) if any(a) and sum(map(abs, a)) in offsets], float)
     goods = np.abs(items).sum(axis=1).astype(int)
     return items, items @ np.full(3, 0.5) + np.array([offsets[g] for g in goods])
+
+
+# The single-bidder suite (examples/rochetnet_suite.py), derived here independently of solvers/suite_values.py.
+def suite_closed_forms() -> dict[str, float]:
+    """Revenues of the literature's optimal menus, by region areas.
+
+    DDT, U[4,16] x U[4,7] (density 1/36): bundle (1,1) at 12 for x1 >= 8 (area 24), lottery (1/2,1) at 8 where
+    x1 < 8 and x2 >= 8 - x1/2 (area int_4^8 (x1/2 - 1) dx1 = 8): (12 * 24 + 8 * 8) / 36.
+    Triangle and unit demand on U[0,1]^2: price p = 1/sqrt3 sells with probability 1 - p^2.
+    Pavlov, U[2,3]^2: e = 2t - 4 solves 1 - 4e - 3e^2/2 = 0; items (area 4/9) at t + 1/6, the lottery
+    (area 5/9 - e^2/2) at t.
+    """
+    p = 1 / math.sqrt(3)
+    e = (-4 + math.sqrt(16 + 6)) / 3
+    t = 2 + e / 2
+    return {"suite-additive": 4 / 9 + 2 * math.sqrt(2) / 27, "suite-ddt": (12 * 24 + 8 * 8) / 36,
+            "suite-triangle": p * (1 - p * p), "suite-unit-demand": p * (1 - p * p),
+            "suite-pavlov": (t + 1 / 6) * 4 / 9 + t * (5 / 9 - e * e / 2)}

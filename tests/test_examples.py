@@ -23,7 +23,8 @@ import pytest
 
 from example_reference import (AMM2D_ALPHA0, OCTAGON_AREA, OCTAGON_AXIS, OCTAGON_L1, OCTAGON_PERIMETER, exact_menu,
                                first_best, half_spread, spread_profit, spread_profit_1d, table2, table2_gain,
-                               table2_gain_peak, table2_profit, three_goods_facets, three_goods_menu)
+                               suite_closed_forms, table2_gain_peak, table2_profit, three_goods_facets,
+                               three_goods_menu)
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted(p for p in (ROOT / "examples").glob("*.py") if p.name != "common.py")
@@ -305,3 +306,15 @@ def test_rochetnet_vs_lp_claims(fast_run: Callable[[str], Claims]) -> None:
         assert c[f"net_not_above_closed_{tag}"]["net"] <= closed + EXACT
         # the grid LP's value sits above the continuous optimum by O(h), at most h = 1/k
         assert 0 < c[f"lp_primal_excess_{tag}"]["primal"] - closed <= 1 / k
+
+
+def test_rochetnet_suite_claims(fast_run: Callable[[str], Claims]) -> None:
+    c = fast_run("rochetnet_suite")
+    for name, closed in suite_closed_forms().items():
+        assert_hold(c, f"certified_{name}", f"closed_form_bracketed_{name}", f"lp_bias_{name}",
+                    f"net_not_above_closed_{name}", f"net_below_lp_value_{name}")
+        menu, value, lp = c[f"closed_form_bracketed_{name}"]["value"]
+        assert value == pytest.approx(closed, abs=EXACT)
+        assert menu <= closed + EXACT <= lp + 2 * EXACT   # exact menu profit below, grid LP value above
+    assert_hold(c, "lp_beats_baselines_04_03", "ddt_lottery_half_one")
+    assert c["lp_beats_baselines_04_03"]["bundle"] == pytest.approx(4 * math.sqrt(2) / 3, abs=EXACT)

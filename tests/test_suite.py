@@ -5,7 +5,7 @@ the exact profit of the LP's menu is a true lower bound (a mechanism of the
 continuous problem), and the grid LP value sits above the optimum by the cell
 rule's bias, at most h/4 per axis in units of that axis's width (DESIGN §6:
 exactly h/4 in 1D at alpha = 0; measured 0.3-0.4 h in 2D). So R must lie in
-[menu profit, LP value], and that bracket is at most (h/4) sum_i width_i wide.
+[menu profit, LP value], with LP value - R <= (h/4) sum_i width_i.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def test_closed_form_lies_in_the_certified_bracket(solved: dict, name: str) -> N
     menu_profit = sol.menu_profit().value
     assert menu_profit <= closed.value + EXACT <= sol.primal.value + 2 * EXACT
     # the cell rule's bias, h/4 per axis times its width (DESIGN §6)
-    assert sol.primal.value - menu_profit <= widths.sum() / (4 * K)
+    assert sol.primal.value - closed.value <= widths.sum() / (4 * K)
     assert known_optimum(sol.setting) == (closed.value, closed.source)
 
 
