@@ -39,7 +39,7 @@ class GradientLP:
     @classmethod
     def build(cls, setting: Setting, grid: Grid) -> "GradientLP":
         """Objective and bounds: v >= 0, v_pin = 0, g_i in the bounding box of B."""
-        N, n, k = grid.size, grid.n, grid.k
+        N, k = grid.size, grid.k
         x, w = grid.points, grid.weights
         d = (1.0 - setting.alpha) * (x - setting.c)
         scale = float(N)
