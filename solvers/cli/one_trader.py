@@ -122,8 +122,6 @@ def run_one_trader(args: argparse.Namespace, out: TextIO) -> int:
                                    dist=args.dist, types=args.types, allocations=args.allocations, **options)
                     for form in forms}
         setting, grid = resolved[forms[0]]
-        if args.warm_start == "rochetnet" and not setting.is_standard:
-            raise InvalidInput("a RochetNet warm start needs the unit type box and the market's own box B")
         if args.plot is not None and args.out is None:
             for form in forms:
                 out_file(_plot_path(args, setting.name, grid.k, form, len(forms) > 1))
