@@ -38,8 +38,12 @@ def _dim(name: str) -> int:
 # --------------------------------------------------------------------------- registry
 
 
-def test_registry_holds_exactly_the_six_named_settings() -> None:
-    assert set(grids.REGISTRY) == set(SETTINGS)
+SUITE = ("suite-additive", "suite-ddt", "suite-triangle", "suite-04-03", "suite-unit-demand", "suite-pavlov",
+         "suite-additive-10")
+
+
+def test_registry_holds_exactly_the_market_settings_and_the_suite() -> None:
+    assert set(grids.REGISTRY) == set(SETTINGS) | set(SUITE)
 
 
 @pytest.mark.parametrize("name", SETTINGS)

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from grids import InvalidInput
+from grids import REGISTRY, InvalidInput
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -107,6 +107,8 @@ def product(base: dict[str, Any], axes: dict[str, list[Any]]) -> list[Instance]:
         values = {**base, **dict(zip(names, combo))}
         if values.get("setting") is None or values.get("grid") is None:
             raise InvalidInput("a sweep needs a setting and a grid size")
+        if values.get("dist") is None and values["setting"] in REGISTRY:
+            values["dist"] = REGISTRY[values["setting"]].dist   # the key names the law the solve uses
         params = tuple(sorted((k, v) for k, v in values.items()
                               if k not in ("setting", "grid", "solver", "form", "quadrature") and v is not None))
         out.append(Instance(str(values["setting"]), int(values["grid"]), str(values.get("solver") or "highs"),
