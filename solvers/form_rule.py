@@ -10,22 +10,36 @@ that is faster for the family, and the solution says which and why
 Measured on the 2-core machine (tests/benchmarks/bench_nosymmetry.py, one
 core, wall seconds of the whole command; the table is in the issue 16 note):
 
-======================  ====  ==========  ==========================
+======================  ====  ==========  ==================================
 setting                  k    gradient    measure (multipliers plan)
-======================  ====  ==========  ==========================
+======================  ====  ==========  ==================================
 amm2d c = (1/4, 3/8)     128  17.7        2.9
-amm2d c = (1/4, 3/8)     256  > 420       56
+amm2d c = (1/4, 3/8)     256  > 420       78.5 (one core; 56 on two)
 monopolist2d             128  12.1        1.6
-amm2d beta:2,5 (c = 1/2) 128  8.7         see MEASURE_MIN_POINTS
+amm2d beta:2,5 (c = 1/2) 128  8.7         14.3  (the rule loses 5.6 s here)
+amm2d beta:2,5 (c = 1/2) 256  842.8       538.4
+monopolist2d             256  > 420       21.8
 amm3d c off-centre       24   6.5         75.8
 uniform, c = 1/2 (fold)  256  6.3         (folds too; gradient kept)
-======================  ====  ==========  ==========================
+suite-ddt                32   0.9         0.27
+suite-ddt                64   41.8        4.6
+suite-04-03              64   24.8        1.2
+======================  ====  ==========  ==================================
+
+On a type box other than the unit box (suite-ddt, [4,16] x [4,7]; suite-04-03,
+[0,4] x [0,3])
+the measure form is faster at every k measured (16, 32, 64) and its menu
+earns more (DDT k = 64: 9.77745 against 9.77680; 04-03: 1.91839 against
+1.91609), so ``auto`` takes it there whatever the grid size. The gradient
+form's value remains the one that brackets a closed form from above
+(tests/test_suite.py forces it for that reason).
 
 So: the measure form for 2D laws with a bounded density once the grid is
 large and the gradient form's symmetry group does not make it cheap; the
 gradient form in 1D and 3D (its cut loop stays short there, the measure LP
 does not), for sample laws (no density: the measure form does not apply),
-with a warm start (gradient form only), and on small grids, where both take
+for a polytope B (the measure form's edge rows are per axis), with a warm
+start (gradient form only), and on small grids, where both take
 seconds and the gradient form's value is the one the rest of the project
 (known values, examples, sweeps) reports.
 """
@@ -62,10 +76,15 @@ def choose_form(setting: Setting, grid: Grid, *, form: str = "auto", warm_start:
         return FormChoice("gradient", "auto: a warm start applies to the gradient form only")
     if grid.n != 2:
         return FormChoice("gradient", f"auto: {grid.n}D solves faster in the gradient form")
+    if not setting.B.is_box:
+        return FormChoice("gradient", "auto: the measure form needs a box B; this B is a polytope")
     try:
         require_density(setting)
     except InvalidInput as err:
         return FormChoice("gradient", f"auto: the measure form does not apply ({err})")
+    if not setting.types.is_unit:
+        return FormChoice("measure", f"auto: 2D density on the type box {setting.types.spec()} "
+                                     f"(the gradient form's cut loop is slow on scaled boxes; --form gradient forces it)")
     if grid.size < MEASURE_MIN_POINTS:
         return FormChoice("gradient", f"auto: {grid.size:,} points < {MEASURE_MIN_POINTS:,} (small grid)")
     order = 1 if fold is False else GridSymmetry.detect(setting, grid).order

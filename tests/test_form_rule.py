@@ -41,6 +41,10 @@ def test_threshold_is_the_k128_grid() -> None:
     ("amm2d", K_LARGE, {"fold": False}, "measure"),        # folding switched off: nothing makes gradient cheap
     ("amm2d", K_LARGE, {**OFF_CENTRE, "form": "gradient"}, "gradient"),
     ("amm2d", 16, {**OFF_CENTRE, "form": "measure"}, "measure"),
+    ("suite-ddt", 16, {}, "measure"),                     # scaled type box: 0.27 s against 0.9 s at k = 32
+    ("suite-04-03", 64, {}, "measure"),                   # 1.2 s against 24.8 s
+    ("suite-unit-demand", K_LARGE, {}, "gradient"),       # polytope B: the measure form does not apply
+    ("suite-triangle", K_LARGE, {}, "gradient"),          # density on a triangle: no product marginals
 ])
 def test_rule_picks_the_measured_form(name: str, k: int, kw: dict, form: str) -> None:
     choice = _choice(name, k, **kw)
