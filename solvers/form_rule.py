@@ -82,13 +82,14 @@ def choose_form(setting: Setting, grid: Grid, *, form: str = "auto", warm_start:
         require_density(setting)
     except InvalidInput as err:
         return FormChoice("gradient", f"auto: the measure form does not apply ({err})")
-    if not setting.types.is_unit:
-        return FormChoice("measure", f"auto: 2D density on the type box {setting.types.spec()} "
-                                     f"(the gradient form's cut loop is slow on scaled boxes; --form gradient forces it)")
-    if grid.size < MEASURE_MIN_POINTS:
+    scaled = not setting.types.is_unit
+    if grid.size < MEASURE_MIN_POINTS and not scaled:
         return FormChoice("gradient", f"auto: {grid.size:,} points < {MEASURE_MIN_POINTS:,} (small grid)")
     order = 1 if fold is False else GridSymmetry.detect(setting, grid).order
     if order >= FOLD_PAYS_ORDER:
         return FormChoice("gradient", f"auto: symmetry of order {order} folds the gradient LP")
+    if scaled:
+        return FormChoice("measure", f"auto: 2D density on the type box {setting.types.spec()} "
+                                     f"(the gradient form's cut loop is slow on scaled boxes; --form gradient forces it)")
     return FormChoice("measure", f"auto: 2D density, {grid.size:,} points, symmetry of order {order} "
                                  f"(--form gradient forces the gradient LP)")

@@ -43,6 +43,7 @@ def test_threshold_is_the_k128_grid() -> None:
     ("amm2d", 16, {**OFF_CENTRE, "form": "measure"}, "measure"),
     ("suite-ddt", 16, {}, "measure"),                     # scaled type box: 0.27 s against 0.9 s at k = 32
     ("suite-04-03", 64, {}, "measure"),                   # 1.2 s against 24.8 s
+    ("amm2d", 16, {"types": "2:4,2:4"}, "gradient"),      # a square box, c at its centre: the order-8 fold
     ("suite-unit-demand", K_LARGE, {}, "gradient"),       # polytope B: the measure form does not apply
     ("suite-triangle", K_LARGE, {}, "gradient"),          # density on a triangle: no product marginals
 ])

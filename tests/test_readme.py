@@ -75,9 +75,9 @@ def test_readme_bundling_gain_peak_of_the_k_64_sweep() -> None:
 
 def test_readme_type_box_example_prices() -> None:
     """The DDT type-box example's menu prices, as quoted (two decimals) at k = 32."""
-    m = re.search(r"--types 4:16,4:7 --grid 32`\s+offers the lottery\s+\(1/2, 1\) at ([\d.]+) and the bundle at ([\d.]+)",
+    m = re.search(r"--types 4:16,4:7 --grid 32 --form gradient`\s+offers the lottery\s+\(1/2, 1\) at ([\d.]+) and the bundle at ([\d.]+)",
                   README)
     assert m, "the README's type-box example is gone"
-    sol = solve("monopolist2d", 32, types="4:16,4:7")
+    sol = solve("monopolist2d", 32, types="4:16,4:7", form="gradient")
     prices = {tuple(np.round(it.allocation, 6)): it.price for it in sol.menu()}
     assert f"{prices[(0.5, 1.0)]:.2f}" == m.group(1) and f"{prices[(1.0, 1.0)]:.2f}" == m.group(2)

@@ -128,8 +128,8 @@ def test_type_box_is_exactly_the_unit_box_problem_with_scaled_allocations() -> N
     B' = D B = [-2,2] x [-1,1] and belief (1/2, 1/2): the same LP, so the same value (to the
     solver's tolerance 1e-9, measured equal to the last bit), and the menus correspond by
     a = a'/D, p = p' + <a, lo>."""
-    typed = solve("amm2d", 16, types="2:4,1:2", belief=(3.0, 1.5), alpha=0.3)
-    unit = solve("amm2d", 16, allocations="box:-2:2,-1:1", belief=(0.5, 0.5), alpha=0.3)
+    typed = solve("amm2d", 16, types="2:4,1:2", belief=(3.0, 1.5), alpha=0.3, form="gradient")
+    unit = solve("amm2d", 16, allocations="box:-2:2,-1:1", belief=(0.5, 0.5), alpha=0.3, form="gradient")
     assert typed.status == unit.status == "optimal"
     assert typed.primal.value == pytest.approx(unit.primal.value, abs=1e-9)
     lo, width = np.array([2.0, 1.0]), np.array([2.0, 1.0])
@@ -142,7 +142,7 @@ def test_type_box_is_exactly_the_unit_box_problem_with_scaled_allocations() -> N
 def test_profit_is_invariant_under_the_type_box_map() -> None:
     """E[<g, (1 - alpha)(x - c)> - u] in the user's units (x = lo + D y, g = g'/D) equals the LP's
     unit-box value (round-off only: the two sums differ by the order of summation)."""
-    sol = solve("amm2d", 12, types="2:4,1:2", belief=(3.0, 1.5), alpha=0.3)
+    sol = solve("amm2d", 12, types="2:4,1:2", belief=(3.0, 1.5), alpha=0.3, form="gradient")
     user = sol.user_arrays()
     d = 0.7 * (user["x"] - np.array([3.0, 1.5]))
     value = float(sol.grid.weights @ (np.einsum("ij,ij->i", user["g"], d) - user["u"]))
@@ -169,7 +169,7 @@ def test_ddt_lp_value_and_menu(k: int) -> None:
     moves by at most one grid cell per axis, 12/k in x1 and 3/k in x2, weighted by a: 6/k + 3/k and
     12/k + 3/k; measured 8.44/12.69 at k = 16, 8.06/12.13 at 32, 8.02/12.08 at 64),
     and its exact profit is a lower bound within 0.01 (measured 88/9 - 0.066 at 16, - 0.002 at 32)."""
-    sol = solve("monopolist2d", k, types=DDT_TYPES)
+    sol = solve("monopolist2d", k, types=DDT_TYPES, form="gradient")
     assert sol.status == "optimal"
     assert 0.0 <= sol.primal.value - DDT_REVENUE <= 3.5 / k
     items = {tuple(np.round(it.allocation, 6)): it.price for it in sol.menu()}
@@ -183,7 +183,7 @@ def test_ddt_at_k64() -> None:
     """k = 64 (70-140 s on one core): the bounds of :func:`test_ddt_lp_value_and_menu` (measured
     (P - 88/9) k = 3.315, prices 8.016 and 12.078, menu profit 88/9 - 9.8e-4)."""
     k = 64
-    sol = solve("monopolist2d", k, types=DDT_TYPES)
+    sol = solve("monopolist2d", k, types=DDT_TYPES, form="gradient")
     assert 0.0 <= sol.primal.value - DDT_REVENUE <= 3.5 / k
     items = {tuple(np.round(it.allocation, 6)): it.price for it in sol.menu()}
     assert abs(items[(0.5, 1.0)] - 8.0) <= 9.0 / k and abs(items[(1.0, 1.0)] - 12.0) <= 15.0 / k
@@ -230,5 +230,5 @@ def test_unequal_axes_are_not_folded() -> None:
     """Axis permutations do not keep B = [-1,0.5] x [-0.5,1] or the type box [2,4] x [1,2]: the
     symmetry group is trivial; an equal-axes box on an equal type box folds as before."""
     assert solve("amm2d", 8, allocations="box:-1:0.5,-0.5:1").stats.group_order == 1
-    assert solve("amm2d", 8, types="2:4,1:2").stats.group_order == 1
-    assert solve("amm2d", 8, types="2:4,2:4").stats.group_order == 8
+    assert solve("amm2d", 8, types="2:4,1:2", form="gradient").stats.group_order == 1
+    assert solve("amm2d", 8, types="2:4,2:4", form="gradient").stats.group_order == 8
