@@ -52,8 +52,9 @@ from grids import Grid, InvalidInput, Setting
 from grids.measure import require_density
 from solvers.symmetry import GridSymmetry
 
-# (128 + 1)^2: from k = 128 on, 2D laws without a large symmetry group solve faster in the measure form
-MEASURE_MIN_POINTS = 16_641
+# per dimension, the grid size from which laws without a large symmetry group solve faster in the
+# measure form: (128 + 1)^2 in 2D, (24 + 1)^3 in 3D; 1D (and 4D and up) stay in the gradient form
+MEASURE_MIN_POINTS = {2: 16_641, 3: 15_625}
 # a group of this order or more (the dihedral group of the square, c at the centre) makes the
 # folded gradient LP take well under a second at k = 256; below it (the monopolist's swap) it does not
 FOLD_PAYS_ORDER = 8
@@ -74,7 +75,7 @@ def choose_form(setting: Setting, grid: Grid, *, form: str = "auto", warm_start:
         return FormChoice(form, "asked for")
     if not (isinstance(warm_start, str) and warm_start == "none"):
         return FormChoice("gradient", "auto: a warm start applies to the gradient form only")
-    if grid.n != 2:
+    if grid.n not in MEASURE_MIN_POINTS:
         return FormChoice("gradient", f"auto: {grid.n}D solves faster in the gradient form")
     if not setting.B.is_box:
         return FormChoice("gradient", "auto: the measure form needs a box B; this B is a polytope")
@@ -82,14 +83,15 @@ def choose_form(setting: Setting, grid: Grid, *, form: str = "auto", warm_start:
         require_density(setting)
     except InvalidInput as err:
         return FormChoice("gradient", f"auto: the measure form does not apply ({err})")
-    scaled = not setting.types.is_unit
-    if grid.size < MEASURE_MIN_POINTS and not scaled:
-        return FormChoice("gradient", f"auto: {grid.size:,} points < {MEASURE_MIN_POINTS:,} (small grid)")
+    scaled = grid.n == 2 and not setting.types.is_unit
+    least = MEASURE_MIN_POINTS[grid.n]
+    if grid.size < least and not scaled:
+        return FormChoice("gradient", f"auto: {grid.size:,} points < {least:,} (small grid)")
     order = 1 if fold is False else GridSymmetry.detect(setting, grid).order
     if order >= FOLD_PAYS_ORDER:
         return FormChoice("gradient", f"auto: symmetry of order {order} folds the gradient LP")
     if scaled:
         return FormChoice("measure", f"auto: 2D density on the type box {setting.types.spec()} "
                                      f"(the gradient form's cut loop is slow on scaled boxes; --form gradient forces it)")
-    return FormChoice("measure", f"auto: 2D density, {grid.size:,} points, symmetry of order {order} "
+    return FormChoice("measure", f"auto: {grid.n}D density, {grid.size:,} points, symmetry of order {order} "
                                  f"(--form gradient forces the gradient LP)")

@@ -153,6 +153,6 @@ def test_auto_form_picks_the_gradient_form_for_laws_that_are_not_products(dist: 
 
     s = make_setting("monopolist2d", dist=dist)
     g = make_grid(s, 128)
-    assert g.size >= MEASURE_MIN_POINTS
+    assert g.size >= MEASURE_MIN_POINTS[2]
     choice = choose_form(s, g)
     assert choice.form == "gradient" and "measure form does not apply" in choice.reason

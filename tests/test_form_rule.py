@@ -17,7 +17,8 @@ from solvers import form_rule, solve
 from solvers.form_rule import MEASURE_MIN_POINTS, choose_form
 
 OFF_CENTRE = {"belief": "0.25,0.375"}  # nothing folds
-K_LARGE = 128                          # (128 + 1)^2 = MEASURE_MIN_POINTS: the rule's smallest large 2D grid
+K_LARGE = 128                          # (128 + 1)^2 = MEASURE_MIN_POINTS[2]: the rule's smallest large 2D grid
+K_LARGE_3D = 24                        # (24 + 1)^3 = MEASURE_MIN_POINTS[3]
 
 
 def _choice(name: str, k: int, **kw: object) -> form_rule.FormChoice:
@@ -26,8 +27,8 @@ def _choice(name: str, k: int, **kw: object) -> form_rule.FormChoice:
     return choose_form(s, make_grid(s, k), **options)
 
 
-def test_threshold_is_the_k128_grid() -> None:
-    assert (K_LARGE + 1) ** 2 == MEASURE_MIN_POINTS
+def test_thresholds_are_the_k128_grid_in_2d_and_k24_in_3d() -> None:
+    assert MEASURE_MIN_POINTS == {2: (K_LARGE + 1) ** 2, 3: (K_LARGE_3D + 1) ** 3}
 
 
 @pytest.mark.parametrize("name,k,kw,form", [
@@ -35,7 +36,9 @@ def test_threshold_is_the_k128_grid() -> None:
     ("monopolist2d", K_LARGE, {}, "measure"),             # order-2 group only: 1.9 s against 14.8 s
     ("amm2d", 64, OFF_CENTRE, "gradient"),                # small grid: both take about a second
     ("amm2d", K_LARGE, {}, "gradient"),                   # c at the centre: the order-8 fold
-    ("amm3d", 24, {"belief": "0.25,0.375,0.5"}, "gradient"),  # 3D: 7.5 s against 76 s (measure)
+    ("amm3d", K_LARGE_3D, {"belief": "0.25,0.375,0.5"}, "measure"),  # 1.8 s against 6.5 s (gradient)
+    ("amm3d", 16, {"belief": "0.25,0.375,0.5"}, "gradient"),  # small 3D grid
+    ("amm3d", K_LARGE_3D, {}, "gradient"),                # c at the centre: the order-48 fold
     ("amm1d", 4096, {"belief": "0.25"}, "gradient"),
     ("amm2d", K_LARGE, {**OFF_CENTRE, "warm_start": "coarse"}, "gradient"),
     ("amm2d", K_LARGE, {"fold": False}, "measure"),        # folding switched off: nothing makes gradient cheap
@@ -74,7 +77,7 @@ def test_default_path_certifies_the_same_optimum_as_the_form_it_picks(
     # the same LP solved by the same deterministic simplex: identical values, not merely close
     assert small.primal.value == old.primal.value and small.dual.bound == old.dual.bound
 
-    monkeypatch.setattr(form_rule, "MEASURE_MIN_POINTS", 1)
+    monkeypatch.setattr(form_rule, "MEASURE_MIN_POINTS", {2: 1, 3: 1})
     measure = solve(name, k, form="measure", **kw)
     default = solve(name, k, **kw)
     assert default.form == "measure" and default.form_reason.startswith("auto: 2D density")
@@ -91,7 +94,7 @@ def test_default_path_certifies_the_same_optimum_as_the_form_it_picks(
 
 
 def test_summary_says_which_form_and_why(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(form_rule, "MEASURE_MIN_POINTS", 1)
+    monkeypatch.setattr(form_rule, "MEASURE_MIN_POINTS", {2: 1, 3: 1})
     summary = solve("monopolist2d", 8).summary()
     assert summary["form"] == "measure"
     assert summary["form_reason"].startswith("auto: 2D density, 81 points")

@@ -18,6 +18,7 @@ from solvers.measure.fold import MeasureFold
 from solvers.gradient.repair import repair_primal
 from solvers.measure.lp import LPData, TransportLayout, edge_bounds, measure_primal, moves_matrix, transport_dual
 from solvers.measure.reading import TransportDual
+from solvers.measure.row_generation import solve_generating_rows
 from solvers.solution import Primal, RoundLog, Solution, SolveStats
 from solvers.measure.stencil import Stencil
 from solvers.symmetry import GridSymmetry
@@ -37,7 +38,7 @@ TRANSPORT_SOURCES = ("auto", "lp", "multipliers")
 #            (47,678 dual simplex iterations; 56 s wall and 1.0 GB for the whole solve, optimal).
 # Folded amm2d k = 512 (centre): transport LP > 8 min against 8.6 s for the u-only LP.
 # So the separate LP stops at k = 128 (it was (256 + 1)^2 = 66,049 points, where it fails).
-TRANSPORT_LP_MAX_POINTS = 16_641   # (128 + 1)^2
+TRANSPORT_LP_MAX_POINTS = 4_225    # (64 + 1)^2: the transport LP takes < 1 s there, 5-15 s at k = 128 (the primal 1 s)
 
 
 def _solve_lp(lp: LPData, solver: str, options: BackendOptions, what: str) -> tuple[BackendResult, float, bool]:
@@ -49,6 +50,41 @@ def _solve_lp(lp: LPData, solver: str, options: BackendOptions, what: str) -> tu
     if res.status != st.OPTIMAL or res.z is None:
         raise st.SolverFailure(res.status, f"{solver} stopped on the {what}: {res.message}")
     return res, time.perf_counter() - t0, getattr(backend, "first_order", False)
+
+
+def deferred_spread_rows(primal_lp: LPData, stn: Stencil, folding: MeasureFold | None) -> np.ndarray:
+    """The u-only LP's spread (convexity) rows, as a mask: each row is one move (an orbit's representative if folded).
+
+    Moves are laid out as edges forward, edges back, spreads, radial moves
+    (:func:`solvers.measure.lp.measure_primal`).
+    """
+    E, S = len(stn.edge_tail), len(stn.spread_mid)
+    moves = np.arange(primal_lp.rows.shape[0]) if folding is None else folding.rep_moves
+    return (moves >= 2 * E) & (moves < 2 * E + S)
+
+
+def solve_primal(primal_lp: LPData, deferred: np.ndarray, solver: str, options: BackendOptions,
+                 row_tol: float) -> tuple[BackendResult, float, bool, tuple[RoundLog, ...], int]:
+    """The u-only LP: generating its ``deferred`` rows on a simplex backend, all rows at once on a first-order one.
+
+    Returns the result (multipliers on every row), seconds, whether first-order,
+    the rounds, and the rows in the LP at the end.
+    """
+    backend = make_backend(solver, options)
+    first_order = bool(getattr(backend, "first_order", False))
+    t0 = time.perf_counter()
+    if first_order or not deferred.any():
+        backend.load(primal_lp.cost, primal_lp.col_lower, primal_lp.col_upper, primal_lp.rows,
+                     row_lower=primal_lp.row_lower)
+        res = backend.solve()
+        active = primal_lp.rows.shape[0]
+        rounds = (RoundLog(active, time.perf_counter() - t0, res.iterations, 0.0, 0),)
+    else:
+        res, rounds, active = solve_generating_rows(primal_lp, deferred, backend, row_tol)
+    if res.status != st.OPTIMAL or res.z is None:
+        where = f" (row-generation round {len(rounds) + 1})" if len(rounds) else ""
+        raise st.SolverFailure(res.status, f"{solver} stopped on the measure-form primal{where}: {res.message}")
+    return res, time.perf_counter() - t0, first_order, rounds, active
 
 
 def transport_source(choice: str, grid: Grid) -> str:
@@ -208,10 +244,11 @@ def solve_measure(
             log.info("symmetry: group of order %d, %d point orbits, %d move orbits",
                      symmetry.order, len(symmetry.reps), len(folding.rep_moves))
     build_s = time.perf_counter() - t_start
-    res_p, primal_s, first_order = _solve_lp(primal_lp, solver, options, "measure-form primal")
+    deferred = deferred_spread_rows(primal_lp, stn, folding)
+    res_p, primal_s, first_order, rounds, active_rows = solve_primal(primal_lp, deferred, solver, options, row_tol)
     v, it_p = res_p.z, res_p.iterations
-    log.info("measure primal: %d rows x %d columns, %d iterations, %.2f s",
-             *primal_lp.rows.shape, it_p, primal_s)
+    log.info("measure primal: %d of %d rows x %d columns, %d round(s), %d iterations, %.2f s",
+             active_rows, *primal_lp.rows.shape, len(rounds), it_p, primal_s)
     z, it_d, dual_s, provenance = transport_plan(dual_lp, res_p, grid, folding, solver, options,
                                                  choice=transport, source=source)
     if folding is not None:
@@ -233,11 +270,9 @@ def solve_measure(
         warnings.warn(f"measure form: gap {cert.gap:.2e} or row violation {cert.max_pair_violation:.1e} "
                       f"exceeds the tolerances", st.InaccurateSolutionWarning, stacklevel=3)
     t = np.einsum("ij,ij->i", g, grid.points) - u
-    rows = primal_lp.rows.shape[0]
-    stats = SolveStats(rounds=1, rows=rows, columns=len(primal_lp.cost) + len(dual_lp.cost),
+    stats = SolveStats(rounds=len(rounds), rows=active_rows, columns=len(primal_lp.cost) + len(dual_lp.cost),
                        iterations=it_p + it_d, timings=timings, nonzeros=primal_lp.rows.nnz + dual_lp.rows.nnz,
-                       group_order=1 if folding is None else folding.symmetry.order,
-                       history=(RoundLog(rows, primal_s + dual_s, it_p + it_d, cert.max_pair_violation, 0),))
+                       group_order=1 if folding is None else folding.symmetry.order, history=rounds)
     dual = TransportDual(stn, mu, fwd, back, spreads, radial, final, value, cert.dual_bound, source=provenance)
     return Solution(setting=setting, grid=grid, solver=solver, status=status,
                     primal=Primal(u=u, g=g, t=t, value=cert.primal_value), dual=dual, certificate=cert,

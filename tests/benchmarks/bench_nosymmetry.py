@@ -8,9 +8,11 @@ Each case is one ``python -m solvers ... --json -q`` process under ``/usr/bin/ti
 (wall seconds and peak RSS of the whole command), with a per-case timeout; a case
 that fails or times out is a row with its status. The settings: amm2d with
 c = (1/4, 3/8), amm2d with beta:2,5 types, monopolist2d (symmetry group of order
-2 at most) and amm3d with c = (1/4, 3/8, 1/2); the levers: the gradient form
-cold and with the coarse warm start, the measure form with the transport LP and
-with the plan read from the u-only LP's multipliers.
+2 at most) and amm3d with c = (1/4, 3/8, 1/2); the levers: the default path
+(``form="auto"``), the gradient form cold and with the coarse warm start, the
+measure form (convexity rows generated when violated) with the transport LP and
+with the plan read from the u-only LP's multipliers. Row generation against the
+measure LP with every row, and the HiGHS options, are in bench_levers.py.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ SETTINGS = {
     "amm3d c=(1/4,3/8,1/2)": ["--setting", "amm3d", "--belief", "0.25,0.375,0.5"],
 }
 LEVERS = {
+    "auto (the default path)": [],
     "gradient cold": ["--form", "gradient"],
     "gradient coarse start": ["--form", "gradient", "--warm-start", "coarse"],
     "measure, transport LP": ["--form", "measure", "--transport", "lp"],

@@ -147,9 +147,9 @@ def test_cli_reports_the_fallback(tmp_path: Path) -> None:
     assert failure["status"] == st.SOLVER_ERROR and "--transport multipliers" in failure["message"]
 
 
-def test_auto_solves_the_transport_lp_up_to_k_128_in_2d() -> None:
-    """The threshold's measurement (solvers/measure/solve.py): its own LP at k = 128, multipliers at k = 256."""
+def test_auto_solves_the_transport_lp_up_to_k_64_in_2d() -> None:
+    """The threshold's measurement (solvers/measure/solve.py): its own LP up to k = 64 (< 1 s), multipliers beyond."""
     setting = make_setting("amm2d", belief="0.25,0.375")
-    assert transport_source("auto", make_grid(setting, 128)) == "lp"
-    assert transport_source("auto", make_grid(setting, 136)) == "multipliers"  # the next k with c on the grid
+    assert transport_source("auto", make_grid(setting, 64)) == "lp"
+    assert transport_source("auto", make_grid(setting, 72)) == "multipliers"  # the next k with c on the grid
     assert transport_source("lp", make_grid(setting, 256)) == "lp"
