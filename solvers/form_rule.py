@@ -7,24 +7,34 @@ that is faster for the family, and the solution says which and why
 (``Solution.form`` and ``Solution.form_reason``); ``form="gradient"`` or
 ``"measure"`` forces one.
 
-Measured on the 2-core machine (tests/benchmarks/bench_nosymmetry.py, one
-core, wall seconds of the whole command; the table is in the issue 16 note):
+Measured on the 2-core machine (tests/benchmarks/bench_nosymmetry.py, wall
+seconds of the whole command; the measure form generates its convexity rows,
+solvers/measure/row_generation.py, and reads the plan from the multipliers
+beyond k = 64; the tables are in the issue 16 note):
 
 ======================  ====  ==========  ==================================
-setting                  k    gradient    measure (multipliers plan)
+setting                  k    gradient    measure
 ======================  ====  ==========  ==================================
-amm2d c = (1/4, 3/8)     128  17.7        2.9
-amm2d c = (1/4, 3/8)     256  > 420       78.5 (one core; 56 on two)
-monopolist2d             128  12.1        1.6
-amm2d beta:2,5 (c = 1/2) 128  8.7         14.3  (the rule loses 5.6 s here)
-amm2d beta:2,5 (c = 1/2) 256  842.8       538.4
-monopolist2d             256  > 420       21.8
-amm3d c off-centre       24   6.5         75.8
+amm2d c = (1/4, 3/8)     64   2.2         1.5
+amm2d c = (1/4, 3/8)     128  20.3        2.2
+amm2d c = (1/4, 3/8)     256  > 420       7.0
+amm2d c = (1/4, 3/8)     512  -           80.4
+amm2d beta:2,5 (c = 1/2) 64   2.6         2.7
+amm2d beta:2,5 (c = 1/2) 128  10.5        4.3
+amm2d beta:2,5 (c = 1/2) 256  842.8       17.2
+monopolist2d             128  14.2        1.5
+monopolist2d             256  > 420       4.3
+amm3d c off-centre       16   2.0         1.7
+amm3d c off-centre       24   7.3         1.7
+amm3d c off-centre       32   89.9        4.0
 uniform, c = 1/2 (fold)  256  6.3         (folds too; gradient kept)
 suite-ddt                32   0.9         0.27
 suite-ddt                64   41.8        4.6
 suite-04-03              64   24.8        1.2
 ======================  ====  ==========  ==================================
+
+Below the thresholds both forms take about two seconds (mostly imports), and
+the gradient form's value is the one the rest of the project reports.
 
 On a type box other than the unit box (suite-ddt, [4,16] x [4,7]; suite-04-03,
 [0,4] x [0,3])
@@ -34,14 +44,14 @@ earns more (DDT k = 64: 9.77745 against 9.77680; 04-03: 1.91839 against
 form's value remains the one that brackets a closed form from above
 (tests/test_suite.py forces it for that reason).
 
-So: the measure form for 2D laws with a bounded density once the grid is
-large and the gradient form's symmetry group does not make it cheap; the
-gradient form in 1D and 3D (its cut loop stays short there, the measure LP
-does not), for sample laws (no density: the measure form does not apply),
+So: the measure form for 2D and 3D laws with a bounded density once the grid
+is large and the gradient form's symmetry group does not make it cheap; the
+gradient form in 1D (its cut loop stays short there) and from 4D on
+(unmeasured), for sample laws (no density: the measure form does not apply),
 for a polytope B (the measure form's edge rows are per axis), with a warm
-start (gradient form only), and on small grids, where both take
-seconds and the gradient form's value is the one the rest of the project
-(known values, examples, sweeps) reports.
+start (gradient form only), and on small grids, where both take seconds and
+the gradient form's value is the one the rest of the project (known values,
+examples, sweeps) reports.
 """
 
 from __future__ import annotations
