@@ -31,13 +31,13 @@ TRANSPORT_SOURCES = ("auto", "lp", "multipliers")
 # plan is read from the u-only LP's row multipliers, which solve the same LP dual (the
 # certificate recomputes cost and leftover mass from it either way), and a transport LP
 # that fails under ``auto`` falls back to them too (transport_plan). Measured on the
-# 2-core machine, amm2d off the centre (belief 0.25,0.375, so nothing folds):
-#   k = 128: transport LP 4.4 s after 1.6 s for the u-only LP; multipliers 1.7 s in all;
-#            both optimal, same value, gaps 2e-16 and 0;
-#   k = 256: transport LP "Solve error" after 140-215 s; the u-only LP alone took 54.5 s
-#            (47,678 dual simplex iterations; 56 s wall and 1.0 GB for the whole solve, optimal).
+# 2-core machine, amm2d off the centre (belief 0.25,0.375, so nothing folds), the u-only
+# LP with its convexity rows generated (solvers/measure/row_generation.py):
+#   k = 64:  transport LP 0.37 s after 0.10 s for the u-only LP (beta:2,5: 0.61 s after 0.14 s);
+#   k = 128: transport LP 5.3 s after 0.8 s (beta:2,5: 15.3 s after 1.0 s), same value;
+#   k = 256: transport LP "Solve error" after 140-215 s (before row generation); u-only LP 5.4 s.
 # Folded amm2d k = 512 (centre): transport LP > 8 min against 8.6 s for the u-only LP.
-# So the separate LP stops at k = 128 (it was (256 + 1)^2 = 66,049 points, where it fails).
+# So the separate LP, an independent check, is solved where it costs under a second: k <= 64.
 TRANSPORT_LP_MAX_POINTS = 4_225    # (64 + 1)^2: the transport LP takes < 1 s there, 5-15 s at k = 128 (the primal 1 s)
 
 
