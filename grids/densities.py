@@ -96,6 +96,8 @@ class FormulaDensity:
     def is_uniform(self) -> bool:
         return False
 
+    measure_rule = "none"  # measure_problem() says why the measure form does not apply
+
     def measure_problem(self) -> str:
         """Why the measure form does not apply (always: a formula density is not taken as a product)."""
         return MEASURE_FORM + f"{self.spec} is a formula density, not a product law"
@@ -261,6 +263,8 @@ class PolytopeUniform:
     def is_uniform(self) -> bool:
         """False: uniform on S, not on the box (the box-uniform shortcuts do not apply)."""
         return False
+
+    measure_rule = "none"  # measure_problem() says why the measure form does not apply
 
     def measure_problem(self) -> str:
         return MEASURE_FORM + (f"{self.spec} is uniform on a polytope that is not the box, so f jumps on the "

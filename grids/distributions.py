@@ -64,6 +64,7 @@ class ProductDistribution:
         return stats.truncnorm((0.0 - mean) / sd, (1.0 - mean) / sd, loc=mean, scale=sd)
 
     weights_rule = "exact cell masses (CDF differences)"
+    measure_rule = "exact"  # mu integrated from the marginal CDF and pdf (grids.measure.grid_measure)
 
     def measure_problem(self) -> str | None:
         """None when the measure form applies; else why not (a beta law unbounded at an edge)."""
@@ -122,8 +123,13 @@ class SampleDistribution:
     def is_uniform(self) -> bool:
         return False
 
-    def measure_problem(self) -> str:
-        return f"the measure form needs a density; {self.spec} is a sample of types"
+    # no density: the measure form takes mu of the histogram density (cell weight / cell volume),
+    # whose jumps across the cell faces are part of mu (grids.measure.histogram_measure)
+    measure_rule = "histogram"
+
+    def measure_problem(self) -> str | None:
+        """None: the measure form applies, to the histogram of the sample on the grid's cells."""
+        return None
 
     def grid_weights(self, cells: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
         """Fraction of the sample in each grid point's cell (flat, C order)."""

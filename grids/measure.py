@@ -10,6 +10,12 @@ Each part is integrated exactly over the grid cells of the chosen quadrature
 rule (the cells of :mod:`grids.grid`), so the discrete masses add up to zero
 to round-off. Per axis, with F the CDF and [lo, hi] a cell,
 integral of f1'(t)(t - c) dt = f1(hi)(hi - c) - f1(lo)(lo - c) - (F(hi) - F(lo)).
+
+A sample has no density; its mu is that of the histogram density f = w_i / vol(cell_i)
+(:func:`histogram_measure`), for which grad f is a jump measure on the cell faces:
+
+    mu = -(1-alpha) [f] (t - c_a) dS    on the face x_a = t (jump [f] in +e_a; f = 0 outside the box)
+         - ((1-alpha) n + 1) f dx + delta_c.
 """
 
 from __future__ import annotations
@@ -53,10 +59,10 @@ def _outer(factors: list[np.ndarray]) -> np.ndarray:
     return np.asarray(out).ravel()
 
 
-def require_density(setting: Setting) -> None:
+def require_density(setting: Setting, grid: Grid | None = None) -> None:
     """Refuse laws the measure form cannot discretize (each law's ``measure_problem`` says why).
 
-    Sample files have no density, beta with a parameter below 1 is unbounded
+    Sample files take the histogram density (:func:`histogram_measure`); beta with a parameter below 1 is unbounded
     at an edge, and laws that are not products on the whole box (a formula
     density, the uniform law on a polytope) have no marginal CDF and pdf for
     mu's terms; the gradient form takes any cell weights.
@@ -64,6 +70,9 @@ def require_density(setting: Setting) -> None:
     problem = setting.dist.measure_problem()
     if problem:
         raise InvalidInput(problem + "; use the gradient form (--form gradient), which takes any cell weights")
+    if grid is not None and setting.dist.measure_rule == "histogram" and grid.quadrature != "cell":
+        raise InvalidInput(f"the measure form of a sample needs the 'cell' quadrature, not {grid.quadrature!r} "
+                           "(its cells at the edges have no volume for a histogram density)")
 
 
 def grid_measure(setting: Setting, grid: Grid) -> GridMeasure:
@@ -72,10 +81,12 @@ def grid_measure(setting: Setting, grid: Grid) -> GridMeasure:
     Raises
     ------
     InvalidInput
-        For a sample-based law (no density) or a density unbounded on the box
+        For a sample with the ``away`` rule or a density unbounded on the box
         (beta with a parameter below 1), whose boundary mass is infinite.
     """
-    require_density(setting)
+    require_density(setting, grid)
+    if setting.dist.measure_rule == "histogram":
+        return histogram_measure(setting, grid)
     law = setting.dist.marginal()
     n, alpha, c = setting.n, setting.alpha, setting.c
     lam = 1.0 - alpha
@@ -100,3 +111,48 @@ def grid_measure(setting: Setting, grid: Grid) -> GridMeasure:
     point = np.zeros(grid.size)
     point[grid.pin_index] = 1.0  # at the pin, where u = 0 (the belief c for a market maker)
     return GridMeasure(boundary=boundary, interior=interior, point=point)
+
+
+def histogram_measure(setting: Setting, grid: Grid) -> GridMeasure:
+    """mu of the histogram density of the grid's weights (a sample's law on the grid's own cells).
+
+    With f = w_i / vol(cell_i) constant on each cell, mu is -((1-alpha) n + 1) w_i
+    on cell i plus, on each face x_a = t, the mass -(1-alpha) (f_+ - f_-) (t - c_a) area,
+    split half and half between the two cells it separates (f = 0 outside the box,
+    so a face of the box gives (1-alpha) f (x - c).nu area to its one cell). For
+    constant f this is :func:`grid_measure`'s mu exactly; the masses add up to
+    zero to round-off, and sum_i mu_i u_i is a consistent (order h) quadrature of
+    the profit E[(1-alpha) <grad u, x - c> - u] under the histogram law.
+
+    Raises
+    ------
+    InvalidInput
+        For the ``away`` rule, whose cells at the box's edges are empty intervals.
+    """
+    if grid.quadrature != "cell":
+        raise InvalidInput(f"a histogram density needs the 'cell' quadrature, not {grid.quadrature!r}")
+    n, k, c = setting.n, grid.k, setting.c
+    lam = 1.0 - setting.alpha
+    widths = [hi - lo for lo, hi in (axis_cells(k, float(c[a]), "cell") for a in range(n))]
+    shape = (k + 1,) * n
+    w = grid.weights.reshape(shape)
+    density = w / _outer(widths).reshape(shape)
+    interior = -(lam * n + 1.0) * w
+    boundary = np.zeros(shape)
+    t = (np.arange(k) + 0.5) / k  # the interior faces, between points i and i + 1 of an axis
+    for a in range(n):
+        area = _outer([np.ones(k + 1) if b == a else widths[b] for b in range(n)]).reshape(shape)
+        f_a, area_a = np.moveaxis(density, a, 0), np.moveaxis(area, a, 0)
+        lift = (-1,) + (1,) * (n - 1)
+        face = -lam * (f_a[1:] - f_a[:-1]) * (t - c[a]).reshape(lift) * area_a[1:]
+        inner = np.zeros(shape)
+        inner[:-1] += face / 2
+        inner[1:] += face / 2
+        interior += np.moveaxis(inner, 0, a)
+        outer = np.zeros(shape)
+        outer[0] += lam * f_a[0] * c[a] * area_a[0]
+        outer[-1] += lam * f_a[-1] * (1.0 - c[a]) * area_a[-1]
+        boundary += np.moveaxis(outer, 0, a)
+    point = np.zeros(grid.size)
+    point[grid.pin_index] = 1.0
+    return GridMeasure(boundary=boundary.ravel(), interior=interior.ravel(), point=point)

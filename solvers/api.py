@@ -97,7 +97,7 @@ def validate(setting: str | Setting, grid: int | Grid = 64, **kwargs: Any) -> tu
     check_memory(s, g, form, options.get("solver", "highs"), options.get("fold"))
     if form == "measure":
         require_box_allocations(s)
-        require_density(s)
+        require_density(s, g)
     warm_start = options.get("warm_start", "none")
     if isinstance(warm_start, str):
         require_warm_start(warm_start, g)

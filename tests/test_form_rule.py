@@ -56,13 +56,13 @@ def test_rule_picks_the_measured_form(name: str, k: int, kw: dict, form: str) ->
     assert choice.reason == "asked for" if "form" in kw else choice.reason.startswith("auto: ")
 
 
-def test_samples_stay_in_the_gradient_form(tmp_path: Path) -> None:
-    """A sample law has no density, so the measure form does not apply at any size."""
+def test_samples_take_the_measure_form_on_large_grids(tmp_path: Path) -> None:
+    """A sample law takes the measure form of its histogram density beyond the threshold, like a density."""
     path = tmp_path / "types.npy"
     np.save(path, np.random.default_rng(3).random((500, 2)))
     choice = _choice("amm2d", K_LARGE, dist=f"samples:{path}", **OFF_CENTRE)
-    assert choice.form == "gradient"
-    assert "does not apply" in choice.reason
+    assert choice.form == "measure", choice.reason
+    assert _choice("amm2d", 16, dist=f"samples:{path}", **OFF_CENTRE).form == "gradient"
 
 
 @pytest.mark.parametrize("name,k,kw", [("amm2d", 16, OFF_CENTRE), ("monopolist2d", 16, {}),

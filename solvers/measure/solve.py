@@ -220,7 +220,7 @@ def solve_measure(
     Raises
     ------
     grids.InvalidInput
-        Sample-based or unbounded densities (no measure), radius < 1.
+        Densities unbounded on the box (no measure), a sample with the ``away`` rule, radius < 1.
     solvers.status.SolverFailure
         The u-only LP failed, or the transport LP failed with ``transport="lp"``.
     """

@@ -340,13 +340,17 @@ def test_form_both_json_and_out(tmp_path) -> None:
     assert json.loads((out / "summary.json").read_text())["forms"]["measure"]["status"] == "optimal"
 
 
-def test_form_measure_refuses_sample_laws(tmp_path) -> None:
+def test_form_measure_takes_samples_on_cells_only(tmp_path) -> None:
+    """A sample's measure form is its histogram density's: the 'away' rule's empty edge cells are bad input."""
     path = tmp_path / "types.npy"
     np.save(path, np.random.default_rng(0).random((50, 2)))
-    proc = run_cli("--setting", "amm2d", "--grid", "8", "--form", "measure", "--dist", f"samples:{path}",
-                   "--out", str(tmp_path / "never"), cwd=tmp_path)
-    assert proc.returncode == 2 and "needs a density" in proc.stderr
+    base = ("--setting", "amm2d", "--grid", "8", "--form", "measure", "--dist", f"samples:{path}")
+    proc = run_cli(*base, "--quadrature", "away", "--out", str(tmp_path / "never"), cwd=tmp_path)
+    assert proc.returncode == 2 and "'cell' quadrature" in proc.stderr
     assert not (tmp_path / "never").exists()
+    proc = run_cli(*base, "--json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert parse_json_stdout(proc)["status"] == "optimal"
 
 
 def test_types_and_allocations_on_the_command_line(tmp_path) -> None:
