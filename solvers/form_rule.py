@@ -94,11 +94,9 @@ def choose_form(setting: Setting, grid: Grid, *, form: str = "auto", warm_start:
     if not setting.B.is_box:
         return FormChoice("gradient", "auto: the measure form needs a box B; this B is a polytope")
     try:
-        require_density(setting)
+        require_density(setting, grid)
     except InvalidInput as err:
         return FormChoice("gradient", f"auto: the measure form does not apply ({err})")
-    if setting.dist.measure_rule == "histogram" and grid.quadrature != "cell":
-        return FormChoice("gradient", "auto: a sample's measure form needs the 'cell' quadrature")
     scaled = grid.n == 2 and not setting.types.is_unit
     least = MEASURE_MIN_POINTS[grid.n]
     if grid.size < least and not scaled:

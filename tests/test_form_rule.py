@@ -63,6 +63,9 @@ def test_samples_take_the_measure_form_on_large_grids(tmp_path: Path) -> None:
     choice = _choice("amm2d", K_LARGE, dist=f"samples:{path}", **OFF_CENTRE)
     assert choice.form == "measure", choice.reason
     assert _choice("amm2d", 16, dist=f"samples:{path}", **OFF_CENTRE).form == "gradient"
+    setting = make_setting("amm2d", dist=f"samples:{path}", **OFF_CENTRE)
+    away = choose_form(setting, make_grid(setting, K_LARGE, "away"))  # no histogram density on empty edge cells
+    assert away.form == "gradient" and "'cell' quadrature" in away.reason
 
 
 @pytest.mark.parametrize("name,k,kw", [("amm2d", 16, OFF_CENTRE), ("monopolist2d", 16, {}),
