@@ -1,13 +1,15 @@
 """Peak-memory estimates of a solve, per form, backend kind and symmetry group, calibrated on measured peaks.
 
-peak = MEMORY_BASE + HEADROOM N (per_point + F per_lp_point / G), with N = (k + 1)^n grid
-points, G the order of the symmetry group the LPs are folded by (1: unfolded) and
-F = FIRST_ORDER_LP_FACTOR for a first-order backend (1 for HiGHS simplex).
+peak = MEMORY_BASE + HEADROOM N (per_point + F per_lp_point / G^e), with N = (k + 1)^n grid
+points, G the order of the symmetry group the LPs are folded by (1: unfolded),
+e = FOLD_EXPONENT of the form and F = FIRST_ORDER_LP_FACTOR of the form for a
+first-order backend (1 for HiGHS simplex).
 ``per_point`` covers arrays on the full grid (weights, u and g, the certificate,
 the fold maps), ``per_lp_point`` the LP, the backend's copies and its factors per
-folded point. Both are the tightest linear envelope of :data:`MEMORY_CALIBRATION`
+folded point. Both are the tightest linear envelope of the HiGHS runs of :data:`MEMORY_CALIBRATION`
 (every measured peak covered, the sum of estimate / peak minimal: a small LP,
-``python tests/benchmarks/bench_memory.py --fit``), then widened by HEADROOM.
+``python tests/benchmarks/bench_memory.py --fit``, which also prints the factor
+F each first-order run needs), then widened by HEADROOM.
 This module knows grid sizes only; which backend is first-order and which group
 a solve folds by is decided in ``solvers``.
 """
@@ -55,10 +57,11 @@ class MemoryMeasurement:
 
 # 2-core CPU machine, HiGHS 1.16, Python 3.11; peak of the whole command (imports, grid, LP,
 # certificate, menu profit, summary). Fields: case, n, k, form, solver, first-order, G, rows, MiB.
-# Not calibration data: amm2d c=1/4,3/8 k = 256 measure with --transport auto (its separate
-# transport LP stopped with solver_error after 215 s at 1018 MiB; the multipliers run is below),
-# pdlp gradient k = 128 (time limit in cut round 3, 206 MiB) and measure c=1/4,3/8 k = 512
-# (stopped unfinished after 20 min at 2473 MiB; its estimate is 4.4 GiB).
+# The measure-form runs were re-measured on 2026-12-03 with the convexity rows generated
+# (solvers/measure/row_generation.py), which cut the off-centre peaks about 2.5x; they add the
+# laws whose rows enter over many rounds (beta:2,5, monopolist2d). Not calibration data: pdlp
+# gradient k = 128 (time limit in cut round 3, 206 MiB); measure c=1/4,3/8 k = 1000 (1008 s,
+# 5.0 GB peak, above its estimate's envelope of the k <= 512 runs, see tests/test_memory.py).
 MEMORY_CALIBRATION: tuple[MemoryMeasurement, ...] = (
     MemoryMeasurement("amm1d c=1/4", 1, 5000, "gradient", "highs", False, 1, 10000, 133),  # 1 s
     MemoryMeasurement("amm1d c=1/4", 1, 20000, "gradient", "highs", False, 1, 40000, 174),  # 5 s
@@ -80,45 +83,56 @@ MEMORY_CALIBRATION: tuple[MemoryMeasurement, ...] = (
     MemoryMeasurement("amm3d c=1/4,3/8,1/2", 3, 24, "gradient", "highs", False, 2, 53629, 308),  # 14 s
     MemoryMeasurement("amm3d", 3, 32, "gradient", "highs", False, 48, 4896, 310),  # 4 s
     MemoryMeasurement("amm3d c=1/4,3/8,1/2", 3, 32, "gradient", "highs", False, 2, 119182, 515),  # 138 s
-    MemoryMeasurement("amm1d c=1/4", 1, 5000, "measure", "highs", False, 1, 19997, 149),  # 2 s
-    MemoryMeasurement("amm1d c=1/4", 1, 20000, "measure", "highs", False, 1, 79997, 218),  # 10 s
-    MemoryMeasurement("amm1d c=1/4", 1, 80000, "measure", "highs", False, 1, 319997, 495),  # 36 s
-    MemoryMeasurement("amm2d", 2, 128, "measure", "highs", False, 8, 17459, 155),  # 2 s
-    MemoryMeasurement("amm2d", 2, 256, "measure", "highs", False, 8, 69281, 254),  # 5 s
-    MemoryMeasurement("amm2d", 2, 512, "measure", "highs", False, 8, 276115, 666),  # 18 s
-    MemoryMeasurement("amm2d", 2, 1000, "measure", "highs", False, 8, 1051133, 2154),  # 137 s
-    MemoryMeasurement("amm2d c=1/4,3/8", 2, 64, "measure", "highs", False, 1, 34458, 165),  # 4 s
-    MemoryMeasurement("amm2d c=1/4,3/8", 2, 128, "measure", "highs", False, 1, 137632, 294),  # 16 s
-    MemoryMeasurement("amm2d c=1/4,3/8", 2, 192, "measure", "highs", False, 1, 309618, 517),  # 63 s
-    MemoryMeasurement("amm2d c=1/4,3/8 mult", 2, 256, "measure", "highs", False, 1, 550350, 1019),  # 222 s
-    MemoryMeasurement("amm2d c=1/4,3/8", 2, 384, "measure", "highs", False, 1, 1238024, 1697),  # 120 s
-    MemoryMeasurement("amm2d c=1/4,3/8 mult", 2, 64, "measure", "scs", True, 1, 34458, 212),  # 9 s
-    MemoryMeasurement("amm2d c=1/4,3/8 mult", 2, 128, "measure", "pdlp", True, 1, 137632, 245),  # 45 s
-    MemoryMeasurement("amm2d c=1/4,3/8 mult", 2, 128, "measure", "scs", True, 1, 137632, 452),  # 56 s
-    MemoryMeasurement("amm3d", 3, 16, "measure", "highs", False, 48, 2046, 144),  # 2 s
-    MemoryMeasurement("amm3d c=1/4,3/8,1/2", 3, 16, "measure", "highs", False, 2, 40290, 175),  # 17 s
-    MemoryMeasurement("amm3d", 3, 24, "measure", "highs", False, 48, 6424, 186),  # 2 s
-    MemoryMeasurement("amm3d c=1/4,3/8,1/2", 3, 24, "measure", "highs", False, 2, 134719, 316),  # 225 s
-    MemoryMeasurement("amm3d", 3, 32, "measure", "highs", False, 48, 14667, 284),  # 4 s
+    MemoryMeasurement("amm1d c=1/4", 1, 5000, "measure", "highs", False, 1, 14998, 136),  # 1 s
+    MemoryMeasurement("amm1d c=1/4", 1, 20000, "measure", "highs", False, 1, 59998, 188),  # 2 s
+    MemoryMeasurement("amm1d c=1/4", 1, 80000, "measure", "highs", False, 1, 239998, 397),  # 2 s
+    MemoryMeasurement("amm2d c=1/4,3/8", 2, 64, "measure", "highs", False, 1, 18330, 152),  # 2 s
+    MemoryMeasurement("amm2d", 2, 128, "measure", "highs", False, 8, 9203, 154),  # 1 s
+    MemoryMeasurement("amm2d c=1/4,3/8", 2, 128, "measure", "highs", False, 1, 72608, 217),  # 2 s
+    MemoryMeasurement("amm2d c=1/4,3/8", 2, 192, "measure", "highs", False, 1, 162930, 334),  # 3 s
+    MemoryMeasurement("amm2d", 2, 256, "measure", "highs", False, 8, 36385, 255),  # 2 s
+    MemoryMeasurement("amm2d c=1/4,3/8 mult", 2, 256, "measure", "highs", False, 1, 289230, 499),  # 6 s
+    MemoryMeasurement("amm2d c=1/4,3/8", 2, 384, "measure", "highs", False, 1, 649736, 966),  # 20 s
+    MemoryMeasurement("amm2d", 2, 512, "measure", "highs", False, 8, 144787, 668),  # 4 s
+    MemoryMeasurement("amm2d", 2, 1000, "measure", "highs", False, 8, 550633, 2121),  # 41 s
+    MemoryMeasurement("amm2d c=1/4,3/8 mult", 2, 64, "measure", "scs", True, 1, 34458, 209),  # 4 s, inaccurate
+    MemoryMeasurement("amm2d c=1/4,3/8 mult", 2, 128, "measure", "pdlp", True, 1, 137632, 245),  # 24 s, inaccurate
+    MemoryMeasurement("amm2d c=1/4,3/8 mult", 2, 128, "measure", "scs", True, 1, 137632, 449),  # 32 s, inaccurate
+    MemoryMeasurement("amm3d", 3, 16, "measure", "highs", False, 48, 766, 139),  # 1 s
+    MemoryMeasurement("amm3d c=1/4,3/8,1/2", 3, 16, "measure", "highs", False, 2, 14938, 146),  # 1 s
+    MemoryMeasurement("amm3d", 3, 24, "measure", "highs", False, 48, 2304, 185),  # 2 s
+    MemoryMeasurement("amm3d c=1/4,3/8,1/2", 3, 24, "measure", "highs", False, 2, 47731, 203),  # 2 s
+    MemoryMeasurement("amm3d", 3, 32, "measure", "highs", False, 48, 5131, 284),  # 2 s
+    MemoryMeasurement("amm2d c=1/4,3/8", 2, 512, "measure", "highs", False, 1, 1153864, 1593),  # 70 s
+    MemoryMeasurement("amm2d beta:2,5", 2, 256, "measure", "highs", False, 2, 152481, 475),  # 17 s
+    MemoryMeasurement("amm2d beta:2,5", 2, 512, "measure", "highs", False, 2, 614303, 1685),  # 282 s
+    MemoryMeasurement("monopolist2d", 2, 512, "measure", "highs", False, 2, 525312, 873),  # 20 s
+    MemoryMeasurement("amm3d c=1/4,3/8,1/2", 3, 32, "measure", "highs", False, 2, 110092, 321),  # 3 s
 )
 
 MEMORY_BASE = 150 * MIB       # interpreter and imports: 124 MiB measured (HiGHS, k = 8), 142 MiB with cvxpy (SCS)
-FIRST_ORDER_LP_FACTOR = 2.0   # LP part of first-order runs against HiGHS on the same case: SCS 2.0 (gradient
-                              # k = 64) and 1.8 (measure k = 128), PDLP 1.7 (gradient k = 64), 0.7 (measure k = 128)
+# LP part of first-order runs (every row at once) against HiGHS (convexity rows generated) on
+# the same case, from the fit: gradient SCS 1.41 (k = 64), 1.23 (k = 32), PDLP 0.84 (k = 64); measure SCS 2.18
+# (k = 128) and 1.69 (k = 64), PDLP 0.69 (k = 128)
+FIRST_ORDER_LP_FACTOR: dict[str, float] = {"gradient": 1.5, "measure": 2.2}
+# How the LP part shrinks with the fold group G: as 1 / G for the gradient form; for the measure
+# form, whose rows enter by row generation, as 1 / sqrt(G) (centred k = 1000, G = 8: 2121 MiB;
+# off the centre, G = 1: 5.0 GB, a ratio of 2.3 where sqrt 8 = 2.8 and 8 would be 8)
+FOLD_EXPONENT: dict[str, float] = {"gradient": 1.0, "measure": 0.5}
 HEADROOM = 1.25               # same-size cases differ by up to ~1.35x per point (measure c=1/4,3/8: 10.5 KB at
-                              # k = 192, 14.2 KB at k = 256); rough laws add cut rows
+                              # k = 192, 14.2 KB at k = 256); samples, rougher than any calibrated law, add rows
 MEMORY_MODELS: dict[tuple[str, int], MemoryModel] = {
     ("gradient", 1): MemoryModel(0, 2_635),
     ("gradient", 2): MemoryModel(0, 13_358),
     ("gradient", 3): MemoryModel(4_408, 12_483),
-    ("measure", 1): MemoryModel(0, 4_522),
-    ("measure", 2): MemoryModel(426, 13_370),
-    ("measure", 3): MemoryModel(3_596, 15_089),
+    ("measure", 1): MemoryModel(0, 3_237),
+    ("measure", 2): MemoryModel(0, 8_649),
+    ("measure", 3): MemoryModel(3_633, 1_918),
 }
 
 
 def estimated_bytes(n: int, k: int, form: str = "gradient", first_order: bool = False, group_order: int = 1) -> int:
-    """Estimated peak bytes of one solve: base + HEADROOM N (per_point + F per_lp_point / G).
+    """Estimated peak bytes of one solve: base + HEADROOM N (per_point + F per_lp_point / G^e).
 
     Parameters
     ----------
@@ -126,9 +140,9 @@ def estimated_bytes(n: int, k: int, form: str = "gradient", first_order: bool = 
         Goods and cells per axis; N = (k + 1)^n points.
     form : {"gradient", "measure"}
     first_order : bool
-        A first-order backend (PDLP, SCS, cuPDLPx): F = FIRST_ORDER_LP_FACTOR, else 1.
+        A first-order backend (PDLP, SCS, cuPDLPx): F = FIRST_ORDER_LP_FACTOR[form], else 1.
     group_order : int
-        Order G of the symmetry group the LPs are folded by (1: unfolded).
+        Order G of the symmetry group the LPs are folded by (1: unfolded); e = FOLD_EXPONENT[form].
 
     Notes
     -----
@@ -137,7 +151,8 @@ def estimated_bytes(n: int, k: int, form: str = "gradient", first_order: bool = 
     if form not in FORMS:
         raise InvalidInput(f"no memory model for form {form!r}; known: {', '.join(FORMS)}")
     model = MEMORY_MODELS[(form, min(max(n, 1), 3))]
-    lp = model.per_lp_point * (FIRST_ORDER_LP_FACTOR if first_order else 1.0) / max(group_order, 1)
+    factor = FIRST_ORDER_LP_FACTOR[form] if first_order else 1.0
+    lp = model.per_lp_point * factor / max(group_order, 1) ** FOLD_EXPONENT[form]
     goods = max(n, 3) / 3  # 1 up to 3 goods
     return int(MEMORY_BASE + (k + 1) ** n * HEADROOM * goods * (model.per_point + lp))
 

@@ -2,6 +2,7 @@
 
     python tests/benchmarks/bench_memory.py            # the calibration runs (~25 min, up to 2.2 GB)
     python tests/benchmarks/bench_memory.py --quick    # HiGHS runs up to 20,000 points (~4 min)
+    python tests/benchmarks/bench_memory.py --form measure   # one form's runs
     python tests/benchmarks/bench_memory.py --fit      # constants of grids.memory from its calibration table
 
 Each case is one ``python -m solvers ... --json -q`` child process; its peak
@@ -30,6 +31,7 @@ from grids.memory import estimated_bytes  # noqa: E402
 # (setting, k, form, solver, extra CLI arguments): the runs of grids.memory.MEMORY_CALIBRATION
 C2, C3 = ("--belief", "0.25,0.375"), ("--belief", "0.25,0.375,0.5")  # off-centre c: nothing to fold
 C1, MULT = ("--belief", "0.25"), ("--transport", "multipliers")
+BETA = ("--dist", "beta:2,5")
 CASES: list[tuple[str, int, str, str, tuple[str, ...]]] = [
     ("amm1d", 5000, "gradient", "highs", C1), ("amm1d", 20000, "gradient", "highs", C1),
     ("amm1d", 20000, "gradient", "highs", ()), ("amm1d", 80000, "gradient", "highs", C1),
@@ -51,6 +53,10 @@ CASES: list[tuple[str, int, str, str, tuple[str, ...]]] = [
     ("amm2d", 128, "measure", "scs", C2 + MULT), ("amm3d", 16, "measure", "highs", ()),
     ("amm3d", 16, "measure", "highs", C3), ("amm3d", 24, "measure", "highs", ()),
     ("amm3d", 24, "measure", "highs", C3), ("amm3d", 32, "measure", "highs", ()),
+    # laws whose convexity rows row generation adds over many rounds (more rows per point)
+    ("amm2d", 512, "measure", "highs", C2), ("amm2d", 256, "measure", "highs", BETA),
+    ("amm2d", 512, "measure", "highs", BETA), ("monopolist2d", 512, "measure", "highs", ()),
+    ("amm3d", 32, "measure", "highs", C3),
 ]
 QUICK = [c for c in CASES if (c[1] + 1) ** int(c[0][-2]) <= 20_000 and c[3] == "highs"]
 
@@ -79,20 +85,22 @@ def run_case(setting: str, k: int, form: str, solver: str, extra: tuple[str, ...
 
 
 def fit() -> None:
-    """Per (form, n): the linear envelope of the calibration peaks with the least sum of estimate / peak.
+    """Per (form, n): the linear envelope of the HiGHS peaks with the least sum of estimate / peak.
 
-    min sum_i N_i (a + F_i b / G_i) / peak_i  s.t.  BASE + N_i (a + F_i b / G_i) >= peak_i,  a, b >= 0
-    (a = 0 in 1D, where every run is unfolded and a, b cannot be told apart); then
-    estimated_bytes multiplies by HEADROOM. Prints MEMORY_MODELS and each case's ratio.
+    min sum_i N_i (a + b / G_i^e) / peak_i  s.t.  BASE + N_i (a + b / G_i^e) >= peak_i,  a, b >= 0
+    over the simplex runs (a = 0 in 1D, where every run is unfolded and a, b cannot be told
+    apart; e = FOLD_EXPONENT of the form); then, for each first-order run, the factor F on
+    b / G^e that covers it (FIRST_ORDER_LP_FACTOR takes the largest). estimated_bytes
+    multiplies by HEADROOM. Prints MEMORY_MODELS and each case's ratio.
     """
     import numpy as np
     from scipy.optimize import linprog
 
     keys = sorted({(m.form, m.n) for m in memory.MEMORY_CALIBRATION})
     for form, n in keys:
-        cases = [m for m in memory.MEMORY_CALIBRATION if (m.form, m.n) == (form, n)]
-        coef = np.array([[(m.k + 1) ** n, (m.k + 1) ** n * (memory.FIRST_ORDER_LP_FACTOR if m.first_order else 1.0)
-                          / m.group] for m in cases])
+        runs = [m for m in memory.MEMORY_CALIBRATION if (m.form, m.n) == (form, n)]
+        cases = [m for m in runs if not m.first_order]
+        coef = np.array([[(m.k + 1) ** n, (m.k + 1) ** n / m.group ** memory.FOLD_EXPONENT[form]] for m in cases])
         peak = np.array([m.peak_mib * memory.MIB for m in cases])
         res = linprog((coef / peak[:, None]).sum(axis=0), A_ub=-coef, b_ub=-(peak - memory.MEMORY_BASE),
                       bounds=[(0, 0 if n == 1 else None), (0, None)])
@@ -101,6 +109,12 @@ def fit() -> None:
         for m, row in zip(cases, coef):
             print(f"        {m.case:24} k={m.k:5} {m.solver:5} G={m.group:2} envelope/peak "
                   f"{(memory.MEMORY_BASE + row @ res.x) / (m.peak_mib * memory.MIB):.2f}")
+        for m in runs:
+            if m.first_order:
+                points = (m.k + 1) ** n
+                need = (m.peak_mib * memory.MIB - memory.MEMORY_BASE - points * a)
+                print(f"        {m.case:24} k={m.k:5} {m.solver:5} needs F = "
+                      f"{need / (points * b / m.group ** memory.FOLD_EXPONENT[form]):.2f}")
 
 
 def main() -> None:
@@ -108,6 +122,9 @@ def main() -> None:
         fit()
         return
     cases = QUICK if "--quick" in sys.argv else CASES
+    if "--form" in sys.argv:  # one form's cases only, e.g. after a change to that form alone
+        form = sys.argv[sys.argv.index("--form") + 1]
+        cases = [c for c in cases if c[2] == form]
     print("| setting | k | form | solver | extra | N | rows | group | status | wall s | peak MiB | estimate MiB |")
     print("|" + "---|" * 12)
     for setting, k, form, solver, extra in cases:
