@@ -56,6 +56,8 @@ HIGHS_OPTIONS = {  # lever name -> HiGHS options on top of the backend's (dual s
     "primal simplex": {"simplex_strategy": 4},
     "IPX + crossover": {"solver": "ipm", "run_crossover": "on"},
     "PDLP": {"solver": "pdlp"},
+    "parallel dual (PAMI), 2 threads": {"simplex_strategy": 2, "threads": 2, "parallel": "on"},
+    "parallel dual (SIP), 2 threads": {"simplex_strategy": 3, "threads": 2, "parallel": "on"},
 }
 ROW_TOL = 1e-9  # a generated row counts as violated above this (the project's pair tolerance)
 

@@ -11,7 +11,8 @@ c = (1/4, 3/8), amm2d with beta:2,5 types, monopolist2d (symmetry group of order
 2 at most) and amm3d with c = (1/4, 3/8, 1/2); the levers: the default path
 (``form="auto"``), the gradient form cold and with the coarse warm start, the
 measure form (convexity rows generated when violated) with the transport LP and
-with the plan read from the u-only LP's multipliers. Row generation against the
+with the plan read from the u-only LP's multipliers. ``--setting "amm2d 1e5
+correlated trades"`` adds a sample law (harness.correlated_trades, seed 0). Row generation against the
 measure LP with every row, and the HiGHS options, are in bench_levers.py.
 """
 
@@ -27,11 +28,18 @@ import sys
 import tempfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import correlated_trades  # noqa: E402  (the benchmarks' shared plumbing)
+
 SETTINGS = {
     "amm2d c=(1/4,3/8)": ["--setting", "amm2d", "--belief", "0.25,0.375"],
     "amm2d beta:2,5": ["--setting", "amm2d", "--dist", "beta:2,5"],
     "monopolist2d": ["--setting", "monopolist2d"],
     "amm3d c=(1/4,3/8,1/2)": ["--setting", "amm3d", "--belief", "0.25,0.375,0.5"],
+}
+TRADES = Path(tempfile.gettempdir()) / "dualmech_bench_trades.npy"  # harness.correlated_trades, seed 0
+SAMPLES = {  # only when asked for (--setting): the gradient form takes minutes from k = 128
+    "amm2d 1e5 correlated trades": ["--setting", "amm2d", "--dist", f"samples:{TRADES}"],
 }
 LEVERS = {
     "auto (the default path)": [],
@@ -81,7 +89,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="k = 64 and 128 only")
     ap.add_argument("--k", type=int, action="append", help="grid sizes (default 64, 128, 256)")
     ap.add_argument("--timeout", type=float, default=300.0, help="seconds per case (default 300)")
-    ap.add_argument("--setting", action="append", choices=list(SETTINGS), help="only these settings")
+    ap.add_argument("--setting", action="append", choices=[*SETTINGS, *SAMPLES], help="only these settings")
     ap.add_argument("--lever", action="append", choices=list(LEVERS), help="only these levers")
     ap.add_argument("--no-header", action="store_true", help="rows only (to append to an earlier table)")
     args = ap.parse_args()
@@ -89,8 +97,10 @@ def main() -> None:
     if not args.no_header:
         print("| setting | lever | k | status | value | gap | rounds | LP rows | LP s | total s | wall s | peak MiB |")
         print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    if any(name in SAMPLES for name in args.setting or ()):
+        correlated_trades(TRADES)
     for name in args.setting or SETTINGS:
-        setting = SETTINGS[name]
+        setting = {**SETTINGS, **SAMPLES}[name]
         for k in sizes:
             kk = SIZES_3D.get(k, k) if name.startswith("amm3d") else k
             for lever_name in args.lever or LEVERS:
