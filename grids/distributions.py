@@ -21,6 +21,7 @@ from scipy import stats
 
 from grids.densities import FormulaDensity, PolytopeUniform, formula_density, polytope_uniform, simplex, triangle
 from grids.errors import InvalidInput
+from grids.kernel_density import KernelDensity, kernel_density, parse_bandwidth
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,7 @@ def _axis_index(samples: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarr
     return live[np.clip(pos, 0, len(live) - 1)]
 
 
-Distribution = ProductDistribution | SampleDistribution | FormulaDensity | PolytopeUniform
+Distribution = ProductDistribution | SampleDistribution | KernelDensity | FormulaDensity | PolytopeUniform
 
 _PARAM_COUNT = {"uniform": 0, "beta": 2, "truncnorm": 2}
 
@@ -284,6 +285,17 @@ def _parse_samples(rest: str, n: int, spec: str, box: tuple[np.ndarray, np.ndarr
     return _load_samples(rest, n, box)
 
 
+def _parse_kde(rest: str, n: int, spec: str, box: tuple[np.ndarray, np.ndarray] | None = None) -> KernelDensity:
+    """``kde:BANDWIDTH:PATH``: the sample at PATH smoothed with bandwidth BANDWIDTH (a number or ``scott``)."""
+    rule, sep, path = rest.partition(":")
+    if not sep or not rule.strip() or not path:
+        raise InvalidInput(f"distribution {spec!r}: write kde:BANDWIDTH:PATH (BANDWIDTH a number in the units "
+                           f"of the types, or scott)")
+    parse_bandwidth(rule)  # a bad bandwidth is refused before the file is read
+    width = np.ones(n) if box is None else np.asarray(box[1], dtype=np.float64) - np.asarray(box[0], dtype=np.float64)
+    return kernel_density(_load_samples(path, n, box), rule, width)
+
+
 def _parse_density(rest: str, n: int, spec: str) -> FormulaDensity:
     if not rest.strip():
         raise InvalidInput("distribution 'density' needs a formula in x1..xn: density:EXPR (e.g. density:1+x1*x2)")
@@ -319,6 +331,7 @@ PARSERS: dict[str, tuple[Callable[[str, int, str], Distribution], str]] = {
     **{f: ((lambda rest, n, spec, f=f: _parse_product(f, rest, spec)), form)
        for f, form in [("uniform", "uniform"), ("beta", "beta:a,b"), ("truncnorm", "truncnorm:mean,sd")]},
     "samples": (_parse_samples, "samples:PATH"),
+    "kde": (_parse_kde, "kde:BANDWIDTH:PATH"),
     "density": (_parse_density, "density:EXPR"),
     "triangle": (_parse_named_polytope(triangle), "triangle"),
     "simplex": (_parse_named_polytope(simplex), "simplex"),
@@ -334,6 +347,7 @@ def parse_distribution(spec: str, n: int, box: tuple[np.ndarray, np.ndarray] | N
     picking up the Jacobian); product laws are given on the unit box.
 
     ``uniform``, ``beta:a,b``, ``truncnorm:mean,sd``, ``samples:PATH``,
+    ``kde:BANDWIDTH:PATH`` (that sample smoothed, :mod:`grids.kernel_density`),
     ``density:EXPR`` (a safe formula in x1..xn, :mod:`grids.expression`),
     ``triangle`` / ``simplex`` (uniform on {x >= 0, sum x <= 1}) and
     ``uniform-polytope:...`` (uniform on {x in [0,1]^n : A x <= b}).
@@ -350,8 +364,8 @@ def parse_distribution(spec: str, n: int, box: tuple[np.ndarray, np.ndarray] | N
     if family not in PARSERS:
         known = ", ".join(form for _, form in PARSERS.values())
         raise InvalidInput(f"unknown distribution {spec!r}; known: {known}")
-    if family == "samples":
-        return _parse_samples(rest, n, spec, box)
+    if family in ("samples", "kde"):  # read in the type box's units
+        return PARSERS[family][0](rest, n, spec, box)
     law = PARSERS[family][0](rest, n, spec)
     if box is not None and hasattr(law, "on_unit_box"):
         lo, hi = (np.asarray(v, dtype=np.float64) for v in box)

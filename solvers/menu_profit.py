@@ -16,7 +16,7 @@ import numpy as np
 from scipy import optimize, sparse, spatial
 from scipy.stats import qmc
 
-from grids import InvalidInput, ProductDistribution, SampleDistribution, Setting
+from grids import InvalidInput, KernelDensity, ProductDistribution, SampleDistribution, Setting
 from grids.densities import FormulaDensity, PolytopeUniform
 
 DEDUPE_TOL = 1e-12    # items whose (a, p) agree to this are one item (profits differ by <= ~1e-12)
@@ -39,7 +39,8 @@ class MenuProfit:
         Standard error of ``value``; 0.0 when exact, nan when it cannot be estimated.
     method : str
         ``"exact"`` (uniform on the box or a polytope), ``"qmc"`` (product densities),
-        ``"qmc-weighted"`` (formula densities) or ``"empirical"`` (samples).
+        ``"qmc-weighted"`` (formula densities), ``"empirical"`` (samples) or ``"monte-carlo"``
+        (kernel densities).
     masses : np.ndarray, shape (K,)
         P(item k is chosen) for each given item; the implicit no-trade item's
         mass is left out unless (0, 0) is among the given items.
@@ -47,7 +48,7 @@ class MenuProfit:
 
     value: float          # expected profit of the menu on the continuous type space
     stderr: float         # 0.0 when exact
-    method: str           # "exact", "qmc", "qmc-weighted" or "empirical"
+    method: str           # "exact", "qmc", "qmc-weighted", "empirical" or "monte-carlo"
     masses: np.ndarray    # P(each given item is chosen), shape (K,)
 
 
@@ -281,6 +282,19 @@ def _empirical(setting: Setting, a: np.ndarray, p: np.ndarray, **_: object) -> M
     return MenuProfit(value=float(profit.mean()), stderr=stderr, method="empirical", masses=masses)
 
 
+def _kernel(setting: Setting, a: np.ndarray, p: np.ndarray, *, seed: int, qmc_points: int, replicates: int
+            ) -> MenuProfit:
+    """Monte Carlo over the kernel density: per replicate ``qmc_points`` i.i.d. draws (seeded);
+    stderr = std of the replicate means / sqrt(replicates)."""
+    rng, means, masses = np.random.default_rng(seed), np.empty(replicates), np.zeros(len(p))
+    for r in range(replicates):
+        profit, mass = _sampled(setting, a, p, setting.dist.sample_types(rng, qmc_points))
+        means[r] = profit.mean()
+        masses += mass / replicates
+    stderr = float(np.std(means, ddof=1) / np.sqrt(replicates)) if replicates > 1 else float("nan")
+    return MenuProfit(value=float(means.mean()), stderr=stderr, method="monte-carlo", masses=masses)
+
+
 def _qmc(setting: Setting, a: np.ndarray, p: np.ndarray, *, seed: int, qmc_points: int, replicates: int,
          method: str = "qmc") -> MenuProfit:
     """Randomized QMC: per replicate a scrambled Sobol set q; product laws map it by inverse CDFs,
@@ -314,6 +328,7 @@ def _weighted(setting: Setting, a: np.ndarray, p: np.ndarray, **options: int) ->
 # the law's type -> how its menu profit is computed
 EVALUATORS = {
     SampleDistribution: _empirical,
+    KernelDensity: _kernel,
     ProductDistribution: _product,
     PolytopeUniform: _exact_uniform,
     FormulaDensity: _weighted,

@@ -32,9 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--alpha", type=float, help="belief update weight in [0,1] (default 0)")
     p.add_argument("--belief", help="initial belief c, e.g. 0.5,0.5 (default 1/2 per good; monopolist 0)")
     p.add_argument("--dist", default=None,
-                   help="uniform | beta:a,b | truncnorm:mean,sd | samples:PATH | density:EXPR | triangle | simplex "
+                   help="uniform | beta:a,b | truncnorm:mean,sd | samples:PATH | kde:BANDWIDTH:PATH | density:EXPR | triangle | simplex "
                         "| uniform-polytope:A.npy,b.npy (default: the setting's own, uniform for most); product laws are given on the unit box and scaled to "
-                        "--types; samples, formulas and polytopes are in --types units")
+                        "--types; samples (and a kde bandwidth), formulas and polytopes are in --types units")
     p.add_argument("--types", metavar="LO:HI,..",
                    help="type box prod [lo_i, hi_i], e.g. 4:16,4:7 (default [0,1]^n; one interval repeats); "
                         "solved exactly on the unit box by x = lo + D y, menus reported in these units")

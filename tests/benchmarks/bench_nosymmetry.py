@@ -12,7 +12,8 @@ c = (1/4, 3/8), amm2d with beta:2,5 types, monopolist2d (symmetry group of order
 (``form="auto"``), the gradient form cold and with the coarse warm start, the
 measure form (convexity rows generated when violated) with the transport LP and
 with the plan read from the u-only LP's multipliers. ``--setting "amm2d 1e5
-correlated trades"`` adds a sample law (harness.correlated_trades, seed 0). Row generation against the
+correlated trades"`` adds a sample law (harness.correlated_trades, seed 0), and
+``"amm2d 1e5 trades, kde:scott"`` the same sample smoothed (grids.kernel_density). Row generation against the
 measure LP with every row, and the HiGHS options, are in bench_levers.py.
 """
 
@@ -40,6 +41,7 @@ SETTINGS = {
 TRADES = Path(tempfile.gettempdir()) / "dualmech_bench_trades.npy"  # harness.correlated_trades, seed 0
 SAMPLES = {  # only when asked for (--setting): the gradient form takes minutes from k = 128
     "amm2d 1e5 correlated trades": ["--setting", "amm2d", "--dist", f"samples:{TRADES}"],
+    "amm2d 1e5 trades, kde:scott": ["--setting", "amm2d", "--dist", f"kde:scott:{TRADES}"],
 }
 LEVERS = {
     "auto (the default path)": [],

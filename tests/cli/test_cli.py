@@ -149,6 +149,7 @@ def test_human_summary(tmp_path) -> None:
     (["--setting", "amm2d", "--belief", "0.5,1.5"], "off the type box", True),
     (["--setting", "amm2d", "--dist", "beta:1"], "beta", False),
     (["--setting", "amm2d", "--dist", "samples:/no/such/file.npy"], "does not exist", True),
+    (["--setting", "amm2d", "--dist", "kde:wide:/no/such/file.npy"], "positive number or 'scott'", False),
     (["--setting", "amm1d", "--grid", "1"], "grid size", False),
     (["--setting", "amm1d", "--max-rounds", "0"], "max_rounds", True),
     (["--setting", "amm2d", "--types", "4:3,0:1"], "empty on axis 1", True),
