@@ -32,6 +32,9 @@ suite-ddt                32   0.9         0.27
 suite-ddt                64   41.8        4.6
 suite-04-03              64   24.8        1.2
 samples (1e5 correlated) 128  348         31 (other core busy)
+samples (1e5 correlated) 256  -           > 420
+the same, kde:scott      128  -           12.1
+the same, kde:scott      256  -           130.4
 ======================  ====  ==========  ==================================
 
 Below the thresholds both forms take about two seconds (mostly imports), and
@@ -47,7 +50,11 @@ form's value remains the one that brackets a closed form from above
 
 A sample law takes the measure form of its histogram density
 (grids.measure.histogram_measure): the noisy mu makes the row generation
-take about 7 rounds instead of 1, and it still wins by 11x at k = 128.
+take about 7 rounds instead of 1, and it still wins by 11x at k = 128. At
+k = 256 the first round alone (no convexity rows) takes 55 s and 121k dual
+simplex iterations, and the solve does not finish in 420 s; a kernel density
+of the same trades (``kde:``, the user's choice) takes 130 s there, 55 s of it
+the first round.
 
 So: the measure form for 2D and 3D laws with a bounded density or a sample once the grid
 is large and the gradient form's symmetry group does not make it cheap; the
