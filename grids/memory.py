@@ -2,14 +2,15 @@
 
 peak = MEMORY_BASE + HEADROOM N (per_point + F per_lp_point / G^e), with N = (k + 1)^n grid
 points, G the order of the symmetry group the LPs are folded by (1: unfolded),
-e = FOLD_EXPONENT of the form and F = FIRST_ORDER_LP_FACTOR of the form for a
-first-order backend (1 for HiGHS simplex).
+e = FOLD_EXPONENT of the form, F = FIRST_ORDER_LP_FACTOR of the form for a
+first-order backend (1 for HiGHS simplex) and S = SAMPLE_LP_FACTOR of the form for a
+law read from a sample (1 for a density).
 ``per_point`` covers arrays on the full grid (weights, u and g, the certificate,
 the fold maps), ``per_lp_point`` the LP, the backend's copies and its factors per
-folded point. Both are the tightest linear envelope of the HiGHS runs of :data:`MEMORY_CALIBRATION`
+folded point. Both are the tightest linear envelope of the HiGHS runs on densities of :data:`MEMORY_CALIBRATION`
 (every measured peak covered, the sum of estimate / peak minimal: a small LP,
 ``python tests/benchmarks/bench_memory.py --fit``, which also prints the factor
-F each first-order run needs), then widened by HEADROOM.
+F each first-order run and S each sample-law run needs), then widened by HEADROOM.
 This module knows grid sizes only; which backend is first-order and which group
 a solve folds by is decided in ``solvers``.
 """
@@ -41,7 +42,8 @@ class MemoryMeasurement:
 
     ``case`` names the setting and belief c (``mult``: ``--transport multipliers``),
     ``group`` the symmetry group order the run folded by, ``rows`` the LP rows at the
-    end (the summary's ``lp.rows``), ``peak_mib`` the child's ru_maxrss.
+    end (the summary's ``lp.rows``; 0 where not recorded), ``peak_mib`` the child's
+    ru_maxrss, ``sample_law`` a law read from a sample (``samples:``, ``kde:``).
     """
 
     case: str
@@ -53,13 +55,14 @@ class MemoryMeasurement:
     group: int
     rows: int
     peak_mib: float
+    sample_law: bool = False
 
 
 # 2-core CPU machine, HiGHS 1.16, Python 3.11; peak of the whole command (imports, grid, LP,
 # certificate, menu profit, summary). Fields: case, n, k, form, solver, first-order, G, rows, MiB.
 # The measure-form runs were re-measured on 2026-12-03 with the convexity rows generated
 # (solvers/measure/row_generation.py), which cut the off-centre peaks about 2.5x; they add the
-# laws whose rows enter over many rounds (beta:2,5, monopolist2d). Not calibration data: pdlp
+# laws whose rows enter over many rounds (beta:2,5, monopolist2d), and sample laws. Not calibration data: pdlp
 # gradient k = 128 (time limit in cut round 3, 206 MiB); measure c=1/4,3/8 k = 1000 (1008 s,
 # 5.0 GB peak, above its estimate's envelope of the k <= 512 runs, see tests/test_memory.py).
 MEMORY_CALIBRATION: tuple[MemoryMeasurement, ...] = (
@@ -108,6 +111,12 @@ MEMORY_CALIBRATION: tuple[MemoryMeasurement, ...] = (
     MemoryMeasurement("amm2d beta:2,5", 2, 512, "measure", "highs", False, 2, 614303, 1685),  # 282 s
     MemoryMeasurement("monopolist2d", 2, 512, "measure", "highs", False, 2, 525312, 873),  # 20 s
     MemoryMeasurement("amm3d c=1/4,3/8,1/2", 3, 32, "measure", "highs", False, 2, 110092, 321),  # 3 s
+    # sample laws (bench_memory.py --samples: 1e5 correlated trades, raw and kde:scott; the other core busy)
+    MemoryMeasurement("amm2d samples 1e5", 2, 128, "measure", "highs", False, 1, 85169, 330, True),  # 80 s
+    MemoryMeasurement("amm2d kde:scott 1e5", 2, 128, "measure", "highs", False, 1, 74585, 298, True),  # 23 s
+    MemoryMeasurement("amm2d kde:scott 1e5", 2, 256, "measure", "highs", False, 1, 298583, 783, True),  # 241 s
+    # the same raw sample in the gradient form (bench_nosymmetry, 2026-12-03 first session; rows not recorded)
+    MemoryMeasurement("amm2d samples 1e5", 2, 128, "gradient", "highs", False, 1, 0, 461, True),  # 348 s
 )
 
 MEMORY_BASE = 150 * MIB       # interpreter and imports: 124 MiB measured (HiGHS, k = 8), 142 MiB with cvxpy (SCS)
@@ -119,8 +128,11 @@ FIRST_ORDER_LP_FACTOR: dict[str, float] = {"gradient": 1.5, "measure": 2.2}
 # form, whose rows enter by row generation, as 1 / sqrt(G) (centred k = 1000, G = 8: 2121 MiB;
 # off the centre, G = 1: 5.0 GB, a ratio of 2.3 where sqrt 8 = 2.8 and 8 would be 8)
 FOLD_EXPONENT: dict[str, float] = {"gradient": 1.0, "measure": 0.5}
+# LP part of sample laws (samples:, kde:) against the densities' envelope: rougher mu, more rounds
+# and rows. From the fit: measure raw sample k = 128 1.31, kde:scott k = 256 1.16; gradient raw 1.47
+SAMPLE_LP_FACTOR: dict[str, float] = {"gradient": 1.5, "measure": 1.35}
 HEADROOM = 1.25               # same-size cases differ by up to ~1.35x per point (measure c=1/4,3/8: 10.5 KB at
-                              # k = 192, 14.2 KB at k = 256); samples, rougher than any calibrated law, add rows
+                              # k = 192, 14.2 KB at k = 256); rough laws add cut rows
 MEMORY_MODELS: dict[tuple[str, int], MemoryModel] = {
     ("gradient", 1): MemoryModel(0, 2_635),
     ("gradient", 2): MemoryModel(0, 13_358),
@@ -131,8 +143,9 @@ MEMORY_MODELS: dict[tuple[str, int], MemoryModel] = {
 }
 
 
-def estimated_bytes(n: int, k: int, form: str = "gradient", first_order: bool = False, group_order: int = 1) -> int:
-    """Estimated peak bytes of one solve: base + HEADROOM N (per_point + F per_lp_point / G^e).
+def estimated_bytes(n: int, k: int, form: str = "gradient", first_order: bool = False, group_order: int = 1,
+                    sample_law: bool = False) -> int:
+    """Estimated peak bytes of one solve: base + HEADROOM N (per_point + F S per_lp_point / G^e).
 
     Parameters
     ----------
@@ -143,6 +156,8 @@ def estimated_bytes(n: int, k: int, form: str = "gradient", first_order: bool = 
         A first-order backend (PDLP, SCS, cuPDLPx): F = FIRST_ORDER_LP_FACTOR[form], else 1.
     group_order : int
         Order G of the symmetry group the LPs are folded by (1: unfolded); e = FOLD_EXPONENT[form].
+    sample_law : bool
+        A law read from a sample (``samples:``, ``kde:``): S = SAMPLE_LP_FACTOR[form], else 1.
 
     Notes
     -----
@@ -151,7 +166,7 @@ def estimated_bytes(n: int, k: int, form: str = "gradient", first_order: bool = 
     if form not in FORMS:
         raise InvalidInput(f"no memory model for form {form!r}; known: {', '.join(FORMS)}")
     model = MEMORY_MODELS[(form, min(max(n, 1), 3))]
-    factor = FIRST_ORDER_LP_FACTOR[form] if first_order else 1.0
+    factor = (FIRST_ORDER_LP_FACTOR[form] if first_order else 1.0) * (SAMPLE_LP_FACTOR[form] if sample_law else 1.0)
     lp = model.per_lp_point * factor / max(group_order, 1) ** FOLD_EXPONENT[form]
     goods = max(n, 3) / 3  # 1 up to 3 goods
     return int(MEMORY_BASE + (k + 1) ** n * HEADROOM * goods * (model.per_point + lp))

@@ -27,27 +27,28 @@ def check_memory(setting: Setting, grid: Grid, form: str, solver: str, fold: boo
     """
     n, k = grid.n, grid.k
     first_order = solver in FIRST_ORDER_SOLVERS
+    sample = setting.dist.measure_rule == "histogram"  # samples: and kde: (grids.memory.SAMPLE_LP_FACTOR)
     limit = memory.memory_limit()
     group = 1
-    need = memory.estimated_bytes(n, k, form, first_order, group)
+    need = memory.estimated_bytes(n, k, form, first_order, group, sample)
     if need > limit and fold is not False:
         group = GridSymmetry.detect(setting, grid).order
-        need = memory.estimated_bytes(n, k, form, first_order, group)
+        need = memory.estimated_bytes(n, k, form, first_order, group, sample)
     if need > limit:
         folded = f"folded by a group of order {group}" if group > 1 else "unfolded"
         raise InvalidInput(
             f"grid k = {k} in {n}D ({grid.size:,} points, {form} form, solver {solver}, {folded}) needs about "
             f"{need / 2**30:.1f} GiB; this machine has {memory.available_bytes() / 2**30:.1f} GiB (a solve may "
-            f"use {memory.MEMORY_FRACTION:.0%}): use a smaller grid{_largest_hint(n, k, form, first_order, group)}"
+            f"use {memory.MEMORY_FRACTION:.0%}): use a smaller grid{_largest_hint(n, k, form, first_order, group, sample)}"
         )
     return need
 
 
-def _largest_hint(n: int, k: int, form: str, first_order: bool, group: int) -> str:
+def _largest_hint(n: int, k: int, form: str, first_order: bool, group: int, sample: bool) -> str:
     """' (k <= K fits this estimate)' for the largest such K below k, or '' when none does."""
     limit = memory.memory_limit()
     lo, hi = 1, k  # estimated_bytes grows with k: bisect for the last size that fits
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        lo, hi = (mid, hi) if memory.estimated_bytes(n, mid, form, first_order, group) <= limit else (lo, mid)
+        lo, hi = (mid, hi) if memory.estimated_bytes(n, mid, form, first_order, group, sample) <= limit else (lo, mid)
     return f" (k <= {lo} fits this estimate)" if lo >= 2 else ""

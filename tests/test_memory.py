@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import grids.memory
@@ -95,7 +96,7 @@ def test_suggested_grid_size_fits_and_the_next_one_does_not(eight_gib) -> None:
 
 def test_estimates_cover_every_calibration_measurement() -> None:
     for case in grids.memory.MEMORY_CALIBRATION:
-        est = grids.memory.estimated_bytes(case.n, case.k, case.form, case.first_order, case.group)
+        est = grids.memory.estimated_bytes(case.n, case.k, case.form, case.first_order, case.group, case.sample_law)
         peak = case.peak_mib * 2**20
         assert peak <= est <= (OVER_FIRST_ORDER if case.first_order else OVER_SIMPLEX) * peak, case
 
@@ -132,3 +133,16 @@ def test_cli_refuses_a_grid_too_large_with_exit_2(args: tuple[str, ...], fragmen
     lines = proc.stderr.splitlines()
     assert len(lines) == 1, proc.stderr  # one clear message, no traceback
     assert lines[0].startswith("solve: bad input: grid k = ") and fragment in lines[0] and "GiB" in lines[0]
+
+
+def test_a_sample_law_is_estimated_with_its_own_factor(tmp_path, eight_gib) -> None:
+    # a sample's rough mu takes more rounds and rows: SAMPLE_LP_FACTOR on the LP part (tests above: it covers
+    # the measured sample peaks); the same grid with a density is estimated without it
+    np.save(tmp_path / "t.npy", np.random.default_rng(0).random((500, 2)))
+    sample = make_setting("amm2d", belief="0.25,0.375", dist=f"samples:{tmp_path / 't.npy'}")
+    dense = make_setting("amm2d", belief="0.25,0.375")
+    for form in ("measure", "gradient"):
+        a = check_memory(sample, make_grid(sample, 256), form, "highs", None)
+        b = check_memory(dense, make_grid(dense, 256), form, "highs", None)
+        lp = 257**2 * grids.memory.HEADROOM * grids.memory.MEMORY_MODELS[(form, 2)].per_lp_point
+        assert a - b == pytest.approx((grids.memory.SAMPLE_LP_FACTOR[form] - 1) * lp, abs=2)  # int rounding
