@@ -291,9 +291,9 @@ def _parse_kde(rest: str, n: int, spec: str, box: tuple[np.ndarray, np.ndarray] 
     if not sep or not rule.strip() or not path:
         raise InvalidInput(f"distribution {spec!r}: write kde:BANDWIDTH:PATH (BANDWIDTH a number in the units "
                            f"of the types, or scott)")
-    parse_bandwidth(rule)  # a bad bandwidth is refused before the file is read
+    value = parse_bandwidth(rule)  # a bad bandwidth is refused before the file is read
     width = np.ones(n) if box is None else np.asarray(box[1], dtype=np.float64) - np.asarray(box[0], dtype=np.float64)
-    return kernel_density(_load_samples(path, n, box), rule, width)
+    return kernel_density(_load_samples(path, n, box), rule, value, width)
 
 
 def _parse_density(rest: str, n: int, spec: str) -> FormulaDensity:

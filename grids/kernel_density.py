@@ -58,10 +58,6 @@ class KernelDensity:
                 f"{self.rule}; each kernel renormalized to the box)")
 
     @property
-    def has_density(self) -> bool:
-        return True
-
-    @property
     def is_uniform(self) -> bool:
         return False
 
@@ -90,16 +86,11 @@ class KernelDensity:
             out += np.einsum(formula, *mats, optimize=True)
         return out.ravel() / len(pts)
 
-    def sample_types(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        """``size`` draws of f: a sample type, then per axis a normal around it truncated to [0, 1]."""
+    def sample(self, rng: np.random.Generator, size: int, n: int) -> np.ndarray:
+        """``size`` draws of f with ``rng``: a sample type, then per axis a normal around it truncated to [0, 1]."""
         centre = self.data.points[rng.integers(0, len(self.data.points), size)]
         h = np.asarray(self.bandwidth)
         return stats.truncnorm.rvs(-centre / h, (1.0 - centre) / h, loc=centre, scale=h, random_state=rng)
-
-    def sample(self, rng: np.random.Generator, size: int, n: int) -> np.ndarray:
-        """``size`` types drawn from f with ``rng``."""
-        return self.sample_types(rng, size)
-
 
 def parse_bandwidth(rule: str) -> float | None:
     """The bandwidth in type units, or None for Scott's rule; checked before the sample is read.
@@ -121,19 +112,18 @@ def parse_bandwidth(rule: str) -> float | None:
     return value
 
 
-def kernel_density(sample: "SampleDistribution", rule: str, width: np.ndarray) -> KernelDensity:
-    """The KDE of ``sample`` with bandwidth ``rule`` (a positive number in type units, or ``scott``).
+def kernel_density(sample: "SampleDistribution", rule: str, value: float | None, width: np.ndarray) -> KernelDensity:
+    """The KDE of ``sample`` with bandwidth ``value`` in type units (None: Scott's rule), written ``rule``.
 
-    ``width`` is the type box's width per axis (ones for the unit box).
+    ``value`` comes from :func:`parse_bandwidth`; ``width`` is the type box's width
+    per axis (ones for the unit box).
 
     Raises
     ------
     InvalidInput
-        A bad bandwidth (:func:`parse_bandwidth`), or Scott's rule on a sample with
-        no spread along an axis.
+        Scott's rule on a sample with no spread along an axis.
     """
     m, n = sample.points.shape
-    value = parse_bandwidth(rule)
     if value is None:
         sd = sample.points.std(axis=0, ddof=1) if m > 1 else np.zeros(n)
         if np.any(sd <= 0):

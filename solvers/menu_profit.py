@@ -288,7 +288,7 @@ def _kernel(setting: Setting, a: np.ndarray, p: np.ndarray, *, seed: int, qmc_po
     stderr = std of the replicate means / sqrt(replicates)."""
     rng, means, masses = np.random.default_rng(seed), np.empty(replicates), np.zeros(len(p))
     for r in range(replicates):
-        profit, mass = _sampled(setting, a, p, setting.dist.sample_types(rng, qmc_points))
+        profit, mass = _sampled(setting, a, p, setting.dist.sample(rng, qmc_points, setting.n))
         means[r] = profit.mean()
         masses += mass / replicates
     stderr = float(np.std(means, ddof=1) / np.sqrt(replicates)) if replicates > 1 else float("nan")
