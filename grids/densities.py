@@ -89,10 +89,6 @@ class FormulaDensity:
         return f"density:{self.text}"
 
     @property
-    def has_density(self) -> bool:
-        return True
-
-    @property
     def is_uniform(self) -> bool:
         return False
 
@@ -254,10 +250,6 @@ class PolytopeUniform:
     @property
     def spec(self) -> str:
         return self.name
-
-    @property
-    def has_density(self) -> bool:
-        return True
 
     @property
     def is_uniform(self) -> bool:

@@ -47,10 +47,6 @@ class ProductDistribution:
         return f"{self.family}:" + ",".join(f"{p:g}" for p in self.params)
 
     @property
-    def has_density(self) -> bool:
-        return True
-
-    @property
     def is_uniform(self) -> bool:
         return self.family == "uniform"
 
@@ -115,10 +111,6 @@ class SampleDistribution:
     @property
     def spec(self) -> str:
         return f"samples:{self.path}"
-
-    @property
-    def has_density(self) -> bool:
-        return False
 
     @property
     def is_uniform(self) -> bool:
