@@ -29,8 +29,6 @@ SAMPLING_SAFETY = 2.0        # rejection bound = SAMPLING_SAFETY * max of f on t
 INSIDE_TOL = 1e-12           # corners within this of a face count as on it (cells fully inside / outside)
 MAX_BATCH = 2**20            # proposals drawn at once by the rejection samplers (memory bound)
 RADIUS_TOL = 1e-12           # a cut cell whose inscribed ball is smaller holds no volume (it is <= ~2 n^1.5 r)
-MEASURE_FORM = ("the measure form integrates mu's boundary term f <x - c, nu> dS and interior term "
-                "<grad f, x - c> with a product density's marginal CDF and pdf on the faces of the box; ")
 
 
 def _cells_nodes(lo: np.ndarray, hi: np.ndarray, q: int) -> tuple[np.ndarray, np.ndarray]:
@@ -92,11 +90,13 @@ class FormulaDensity:
     def is_uniform(self) -> bool:
         return False
 
-    measure_rule = "none"  # measure_problem() says why the measure form does not apply
+    # no marginal CDF and pdf: the measure form takes mu of the histogram density of the
+    # Gauss-Legendre cell masses (grids.measure.histogram_measure), as for a sample
+    measure_rule = "histogram"
 
-    def measure_problem(self) -> str:
-        """Why the measure form does not apply (always: a formula density is not taken as a product)."""
-        return MEASURE_FORM + f"{self.spec} is a formula density, not a product law"
+    def measure_problem(self) -> str | None:
+        """None: the measure form applies, to the histogram density of the cell masses."""
+        return None
 
     def unnormalized(self, y: np.ndarray) -> np.ndarray:
         """f(lo + scale y) prod(scale) at unit points y (m, n), refused if negative or not finite."""
@@ -256,11 +256,13 @@ class PolytopeUniform:
         """False: uniform on S, not on the box (the box-uniform shortcuts do not apply)."""
         return False
 
-    measure_rule = "none"  # measure_problem() says why the measure form does not apply
+    # f jumps on the polytope's faces inside the box: the measure form takes mu of the histogram
+    # density of the exact cell volumes (grids.measure.histogram_measure), whose face jumps carry that mass
+    measure_rule = "histogram"
 
-    def measure_problem(self) -> str:
-        return MEASURE_FORM + (f"{self.spec} is uniform on a polytope that is not the box, so f jumps on the "
-                               "polytope's faces inside the box and mu has mass there")
+    def measure_problem(self) -> str | None:
+        """None: the measure form applies, to the histogram density of the cell volumes."""
+        return None
 
     def contains(self, y: np.ndarray) -> np.ndarray:
         return np.all(np.asarray(y) @ self.A.T <= self.b + INSIDE_TOL, axis=-1)

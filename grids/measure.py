@@ -62,17 +62,19 @@ def _outer(factors: list[np.ndarray]) -> np.ndarray:
 def require_density(setting: Setting, grid: Grid | None = None) -> None:
     """Refuse laws the measure form cannot discretize (each law's ``measure_problem`` says why).
 
-    Sample files take the histogram density (:func:`histogram_measure`); beta with a parameter below 1 is unbounded
-    at an edge, and laws that are not products on the whole box (a formula
-    density, the uniform law on a polytope) have no marginal CDF and pdf for
-    mu's terms; the gradient form takes any cell weights.
+    Product laws take the exact mu from their marginal CDF and pdf; beta with a
+    parameter below 1 is unbounded at an edge (infinite boundary mass) and is
+    refused. Laws known by their cell masses (a sample, a kernel density, a
+    formula density, the uniform law on a polytope) take the histogram
+    density's mu (:func:`histogram_measure`), which needs the ``cell`` rule.
     """
     problem = setting.dist.measure_problem()
     if problem:
         raise InvalidInput(problem + "; use the gradient form (--form gradient), which takes any cell weights")
     if grid is not None and setting.dist.measure_rule == "histogram" and grid.quadrature != "cell":
-        raise InvalidInput(f"the measure form of a sample needs the 'cell' quadrature, not {grid.quadrature!r} "
-                           "(its cells at the edges have no volume for a histogram density)")
+        raise InvalidInput(f"the measure form of {setting.dist.spec} (the histogram density of its cell masses) "
+                           f"needs the 'cell' quadrature, not {grid.quadrature!r} (the {grid.quadrature!r} rule's "
+                           "cells at the edges have no volume)")
 
 
 def grid_measure(setting: Setting, grid: Grid) -> GridMeasure:

@@ -12,30 +12,49 @@ seconds of the whole command; the measure form generates its convexity rows,
 solvers/measure/row_generation.py, and reads the plan from the multipliers
 beyond k = 64; the tables are in the issue 16 note):
 
-======================  ====  ==========  ==================================
-setting                  k    gradient    measure
-======================  ====  ==========  ==================================
-amm2d c = (1/4, 3/8)     64   2.2         1.5
-amm2d c = (1/4, 3/8)     128  20.3        2.2
-amm2d c = (1/4, 3/8)     256  > 420       7.0
-amm2d c = (1/4, 3/8)     512  -           80.4
-amm2d beta:2,5 (c = 1/2) 64   2.6         2.7
-amm2d beta:2,5 (c = 1/2) 128  10.5        4.3
-amm2d beta:2,5 (c = 1/2) 256  842.8       17.2
-monopolist2d             128  14.2        1.5
-monopolist2d             256  > 420       4.3
-amm3d c off-centre       16   2.0         1.7
-amm3d c off-centre       24   7.3         1.7
-amm3d c off-centre       32   89.9        4.0
-uniform, c = 1/2 (fold)  256  6.3         (folds too; gradient kept)
-suite-ddt                32   0.9         0.27
-suite-ddt                64   41.8        4.6
-suite-04-03              64   24.8        1.2
-samples (1e5 correlated) 128  348         31 (other core busy)
-samples (1e5 correlated) 256  -           > 420
-the same, kde:scott      128  -           12.1
-the same, kde:scott      256  -           130.4
-======================  ====  ==========  ==================================
+==========================  ====  ==========  ==================================
+setting                     k     gradient    measure
+==========================  ====  ==========  ==================================
+amm2d c = (1/4, 3/8)        64    2.2         1.5
+amm2d c = (1/4, 3/8)        128   20.3        2.2
+amm2d c = (1/4, 3/8)        256   > 420       7.0
+amm2d c = (1/4, 3/8)        512   -           80.4
+amm2d beta:2,5 (c = 1/2)    64    2.6         2.7
+amm2d beta:2,5 (c = 1/2)    128   10.5        4.3
+amm2d beta:2,5 (c = 1/2)    256   842.8       17.2
+monopolist2d                128   14.2        1.5
+monopolist2d                256   > 420       4.3
+amm3d c off-centre          16    2.0         1.7
+amm3d c off-centre          24    7.3         1.7
+amm3d c off-centre          32    89.9        4.0
+uniform, c = 1/2 (fold)     256   6.3         (folds too; gradient kept)
+suite-ddt                   32    0.9         0.27
+suite-ddt                   64    41.8        4.6
+suite-04-03                 64    24.8        1.2
+samples (1e5 correlated)    128   348         31 (other core busy)
+samples (1e5 correlated)    256   -           > 420
+the same, kde:scott         128   -           12.1
+the same, kde:scott         256   -           130.4
+density:1+3*x1*x2           128   6.9         3.9
+density:1+3*x1*x2           256   216.0       14.4
+density:1+3*x1*x2           512   -           228.1
+density bump (below)        128   36.2        7.1
+density bump (below)        256   > 420       90.9
+density bump (below)        512   -           > 600
+monopolist2d 1+3*x1*x2      128   13.3        3.1
+monopolist2d 1+3*x1*x2      256   > 300       5.8
+monopolist2d triangle       128   21.0        35.5 (43 rounds)
+monopolist2d triangle       256   > 300       > 300
+monopolist2d [0,1/2]x[0,1]  128   274.7       > 300
+amm2d triangle              64    9.3         3.6
+amm2d triangle              128   > 420       2.6
+amm2d triangle              256   -           5.6
+amm2d triangle              512   -           52.0
+amm3d simplex               16    90.0        0.2
+amm3d simplex               24    > 300       0.4
+==========================  ====  ==========  ==================================
+
+(density bump: ``density:exp(-8*((x1-0.3)**2+(x2-0.6)**2))``, amm2d, c = 1/2.)
 
 Below the thresholds both forms take about two seconds (mostly imports), and
 the gradient form's value is the one the rest of the project reports.
@@ -48,6 +67,17 @@ earns more (DDT k = 64: 9.77745 against 9.77680; 04-03: 1.91839 against
 form's value remains the one that brackets a closed form from above
 (tests/test_suite.py forces it for that reason).
 
+Formula densities and polytope laws take the measure form of the histogram
+density of their cell masses, as samples do (Gauss-Legendre cell integrals,
+exact cell volumes); their values track the gradient form's to 0.41-0.44 h in
+2D (tests/measure/test_measure.py), and suite-triangle approaches its closed
+form 2/(3 sqrt 3) within 0.01 h (tests/test_suite.py). ``auto`` takes it for
+formula densities beyond the thresholds (monopolist2d with 1+3*x1*x2: 3.1 s
+against 13.3 s at k = 128, 5.8 s against > 300 s at k = 256), for polytope
+laws of a market maker at every size, and keeps polytope laws of the
+monopolist in the gradient form (POLYTOPE_LAW_FAMILIES: on their empty cells
+its row generation takes tens of rounds).
+
 A sample law takes the measure form of its histogram density
 (grids.measure.histogram_measure): the noisy mu makes the row generation
 take about 7 rounds instead of 1, and it still wins by 11x at k = 128. At
@@ -56,8 +86,9 @@ simplex iterations, and the solve does not finish in 420 s; a kernel density
 of the same trades (``kde:``, the user's choice) takes 130 s there, 55 s of it
 the first round.
 
-So: the measure form for 2D and 3D laws with a bounded density or a sample once the grid
-is large and the gradient form's symmetry group does not make it cheap; the
+So: the measure form for 2D and 3D laws with a bounded density, a sample, a
+formula or a polytope of types once the grid is large and the gradient form's
+symmetry group does not make it cheap; the
 gradient form in 1D (its cut loop stays short there) and from 4D on
 (unmeasured), for a polytope B (the measure form's edge rows are per axis), with a warm
 start (gradient form only), and on small grids, where both take seconds and
@@ -79,6 +110,13 @@ MEASURE_MIN_POINTS = {2: 16_641, 3: 15_625}
 # a group of this order or more (the dihedral group of the square, c at the centre) makes the
 # folded gradient LP take well under a second at k = 256; below it (the monopolist's swap) it does not
 FOLD_PAYS_ORDER = 8
+# Polytope laws leave the cells outside the polytope empty. For a market maker the measure form wins
+# at every size measured (its radial rows, u nondecreasing along rays from c, likely hold u there; amm3d
+# simplex k = 16: 0.2 s against 90 s; k = 24: 0.4 s against > 300 s; amm2d triangle k = 64: 3.6 s
+# against 9.3 s, k = 128: 2.6 s against > 420 s). The monopolist has no radial rows, and its row
+# generation takes tens of rounds there (monopolist2d triangle k = 128: 43 rounds, 35 s against 21 s;
+# uniform on [0, 1/2] x [0, 1] k = 128: > 300 s against 275 s), so it keeps the gradient form.
+POLYTOPE_LAW_FAMILIES = frozenset({"uniform-polytope"})
 
 
 @dataclass(frozen=True)
@@ -104,6 +142,12 @@ def choose_form(setting: Setting, grid: Grid, *, form: str = "auto", warm_start:
         require_density(setting, grid)
     except InvalidInput as err:
         return FormChoice("gradient", f"auto: the measure form does not apply ({err})")
+    if setting.dist.family in POLYTOPE_LAW_FAMILIES:
+        if setting.market.fixed_belief is not None:
+            return FormChoice("gradient", "auto: a polytope law leaves cells empty, where the monopolist's measure "
+                                          "form takes tens of row-generation rounds (--form measure forces it)")
+        return FormChoice("measure", "auto: a polytope law for a market maker, faster in the measure form at "
+                                     "every size measured (--form gradient forces the gradient LP)")
     scaled = grid.n == 2 and not setting.types.is_unit
     least = MEASURE_MIN_POINTS[grid.n]
     if grid.size < least and not scaled:

@@ -146,13 +146,16 @@ def test_menu_profit_on_a_1d_polytope_is_exact(price: float) -> None:
     assert mp.method == "exact" and abs(mp.value - price * max(1 - 2 * price, 0.0)) < 1e-15   # round-off
 
 
-@pytest.mark.parametrize("dist", ["triangle", "density:1+x1*x2"])
-def test_auto_form_picks_the_gradient_form_for_laws_that_are_not_products(dist: str) -> None:
-    """k = 128 in 2D is where form='auto' would take the measure form for a product density."""
+@pytest.mark.parametrize("dist,form,reason", [("density:1+x1*x2", "measure", "symmetry of order 2"),
+                                               ("triangle", "gradient", "polytope law leaves cells empty")])
+def test_auto_form_for_laws_that_are_not_products(dist: str, form: str, reason: str) -> None:
+    """From k = 128 in 2D form='auto' takes the measure form (the histogram mu) for a formula density, as
+    for a product density, and keeps a polytope law in the gradient form (solvers.form_rule)."""
     from solvers.form_rule import MEASURE_MIN_POINTS, choose_form
 
     s = make_setting("monopolist2d", dist=dist)
-    g = make_grid(s, 128)
-    assert g.size >= MEASURE_MIN_POINTS[2]
-    choice = choose_form(s, g)
-    assert choice.form == "gradient" and "measure form does not apply" in choice.reason
+    small, large = make_grid(s, 64), make_grid(s, 128)
+    assert small.size < MEASURE_MIN_POINTS[2] <= large.size
+    assert choose_form(s, small).form == "gradient"
+    choice = choose_form(s, large)
+    assert choice.form == form and reason in choice.reason, choice.reason

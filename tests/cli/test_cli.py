@@ -156,7 +156,8 @@ def test_human_summary(tmp_path) -> None:
     (["--setting", "amm2d", "--allocations", "polytope:1 1 <= 1"], "unbounded", False),
     (["--setting", "amm2d", "--allocations", "unit-demand", "--form", "measure"], "gradient", True),
     (["--setting", "amm2d", "--dist", "density:__import__('os').getcwd()"], "getcwd\" is not allowed", True),
-    (["--setting", "monopolist2d", "--dist", "triangle", "--form", "measure"], "--form gradient", False),
+    (["--setting", "monopolist2d", "--dist", "triangle", "--form", "measure", "--quadrature", "away"],
+     "needs the 'cell' quadrature", False),
 ])
 def test_bad_input_exits_2_without_output(tmp_path, args: list[str], fragment: str, as_json: bool) -> None:
     out = tmp_path / "run"
