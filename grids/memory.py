@@ -4,7 +4,8 @@ peak = MEMORY_BASE + HEADROOM N (per_point + F per_lp_point / G^e), with N = (k 
 points, G the order of the symmetry group the LPs are folded by (1: unfolded),
 e = FOLD_EXPONENT of the form, F = FIRST_ORDER_LP_FACTOR of the form for a
 first-order backend (1 for HiGHS simplex) and S = SAMPLE_LP_FACTOR of the form for a
-law read from a sample (1 for a density).
+law read from a sample, and in the measure form for any law whose mu is a histogram's
+(formulas, polytopes; 1 otherwise).
 ``per_point`` covers arrays on the full grid (weights, u and g, the certificate,
 the fold maps), ``per_lp_point`` the LP, the backend's copies and its factors per
 folded point. Both are the tightest linear envelope of the HiGHS runs on densities of :data:`MEMORY_CALIBRATION`
@@ -128,8 +129,9 @@ FIRST_ORDER_LP_FACTOR: dict[str, float] = {"gradient": 1.5, "measure": 2.2}
 # form, whose rows enter by row generation, as 1 / sqrt(G) (centred k = 1000, G = 8: 2121 MiB;
 # off the centre, G = 1: 5.0 GB, a ratio of 2.3 where sqrt 8 = 2.8 and 8 would be 8)
 FOLD_EXPONENT: dict[str, float] = {"gradient": 1.0, "measure": 0.5}
-# LP part of sample laws (samples:, kde:) against the densities' envelope: rougher mu, more rounds
-# and rows. From the fit: measure raw sample k = 128 1.31, kde:scott k = 256 1.16; gradient raw 1.47
+# LP part of sample laws (samples:, kde:; in the measure form every histogram mu) against the densities'
+# envelope: rougher mu, more rounds and rows. From the fit: measure raw sample k = 128 1.31, kde:scott
+# k = 256 1.16; gradient raw 1.47
 SAMPLE_LP_FACTOR: dict[str, float] = {"gradient": 1.5, "measure": 1.35}
 HEADROOM = 1.25               # same-size cases differ by up to ~1.35x per point (measure c=1/4,3/8: 10.5 KB at
                               # k = 192, 14.2 KB at k = 256); rough laws add cut rows
@@ -157,7 +159,8 @@ def estimated_bytes(n: int, k: int, form: str = "gradient", first_order: bool = 
     group_order : int
         Order G of the symmetry group the LPs are folded by (1: unfolded); e = FOLD_EXPONENT[form].
     sample_law : bool
-        A law read from a sample (``samples:``, ``kde:``): S = SAMPLE_LP_FACTOR[form], else 1.
+        A law read from a sample (``samples:``, ``kde:``), or a histogram mu in the measure form:
+        S = SAMPLE_LP_FACTOR[form], else 1.
 
     Notes
     -----

@@ -146,3 +146,15 @@ def test_a_sample_law_is_estimated_with_its_own_factor(tmp_path, eight_gib) -> N
         b = check_memory(dense, make_grid(dense, 256), form, "highs", None)
         lp = 257**2 * grids.memory.HEADROOM * grids.memory.MEMORY_MODELS[(form, 2)].per_lp_point
         assert a - b == pytest.approx((grids.memory.SAMPLE_LP_FACTOR[form] - 1) * lp, abs=2)  # int rounding
+
+
+def test_a_formula_law_takes_the_sample_factor_in_the_measure_form_only(eight_gib) -> None:
+    # the measure form of a formula (or polytope) law is the histogram mu, estimated as a sample's;
+    # its gradient form has smooth cell weights, estimated as a density's
+    formula = make_setting("amm2d", belief="0.25,0.375", dist="density:1+3*x1*x2")
+    dense = make_setting("amm2d", belief="0.25,0.375")
+    for form, factor in (("measure", grids.memory.SAMPLE_LP_FACTOR["measure"]), ("gradient", 1.0)):
+        a = check_memory(formula, make_grid(formula, 256), form, "highs", None)
+        b = check_memory(dense, make_grid(dense, 256), form, "highs", None)
+        lp = 257**2 * grids.memory.HEADROOM * grids.memory.MEMORY_MODELS[(form, 2)].per_lp_point
+        assert a - b == pytest.approx((factor - 1) * lp, abs=2)  # int rounding
