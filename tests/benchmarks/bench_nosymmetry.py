@@ -13,7 +13,9 @@ c = (1/4, 3/8), amm2d with beta:2,5 types, monopolist2d (symmetry group of order
 measure form (convexity rows generated when violated) with the transport LP and
 with the plan read from the u-only LP's multipliers. ``--setting "amm2d 1e5
 correlated trades"`` adds a sample law (harness.correlated_trades, seed 0), and
-``"amm2d 1e5 trades, kde:scott"`` the same sample smoothed (grids.kernel_density). Row generation against the
+``"amm2d 1e5 trades, kde:scott"`` the same sample smoothed (grids.kernel_density); ``"amm2d density
+bump"``, ``"monopolist2d triangle"`` and ``"amm3d simplex"`` add formula and polytope laws (their
+measure form is the histogram mu of their cell masses). Row generation against the
 measure LP with every row, and the HiGHS options, are in bench_levers.py.
 """
 
@@ -42,6 +44,11 @@ TRADES = Path(tempfile.gettempdir()) / "dualmech_bench_trades.npy"  # harness.co
 SAMPLES = {  # only when asked for (--setting): the gradient form takes minutes from k = 128
     "amm2d 1e5 correlated trades": ["--setting", "amm2d", "--dist", f"samples:{TRADES}"],
     "amm2d 1e5 trades, kde:scott": ["--setting", "amm2d", "--dist", f"kde:scott:{TRADES}"],
+}
+NOT_PRODUCTS = {  # only when asked for: formula and polytope laws, whose measure form is their histogram mu
+    "amm2d density bump": ["--setting", "amm2d", "--dist", "density:exp(-8*((x1-0.3)**2+(x2-0.6)**2))"],
+    "monopolist2d triangle": ["--setting", "monopolist2d", "--dist", "triangle"],
+    "amm3d simplex": ["--setting", "amm3d", "--dist", "simplex"],
 }
 LEVERS = {
     "auto (the default path)": [],
@@ -91,7 +98,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="k = 64 and 128 only")
     ap.add_argument("--k", type=int, action="append", help="grid sizes (default 64, 128, 256)")
     ap.add_argument("--timeout", type=float, default=300.0, help="seconds per case (default 300)")
-    ap.add_argument("--setting", action="append", choices=[*SETTINGS, *SAMPLES], help="only these settings")
+    ap.add_argument("--setting", action="append", choices=[*SETTINGS, *SAMPLES, *NOT_PRODUCTS], help="only these settings")
     ap.add_argument("--lever", action="append", choices=list(LEVERS), help="only these levers")
     ap.add_argument("--no-header", action="store_true", help="rows only (to append to an earlier table)")
     args = ap.parse_args()
@@ -102,7 +109,7 @@ def main() -> None:
     if any(name in SAMPLES for name in args.setting or ()):
         correlated_trades(TRADES)
     for name in args.setting or SETTINGS:
-        setting = {**SETTINGS, **SAMPLES}[name]
+        setting = {**SETTINGS, **SAMPLES, **NOT_PRODUCTS}[name]
         for k in sizes:
             kk = SIZES_3D.get(k, k) if name.startswith("amm3d") else k
             for lever_name in args.lever or LEVERS:
