@@ -38,8 +38,8 @@ the same, kde:scott         256   -           130.4
 density:1+3*x1*x2           128   6.9         3.9
 density:1+3*x1*x2           256   216.0       14.4
 density:1+3*x1*x2           512   -           228.1
-density bump (below)        128   36.2        7.1
-density bump (below)        256   > 420       90.9
+density bump (below)        128   17.9        5.5
+density bump (below)        256   > 300       67.7
 density bump (below)        512   -           > 600
 monopolist2d 1+3*x1*x2      128   13.3        3.1
 monopolist2d 1+3*x1*x2      256   > 300       5.8
@@ -86,11 +86,12 @@ simplex iterations, and the solve does not finish in 420 s; a kernel density
 of the same trades (``kde:``, the user's choice) takes 130 s there, 55 s of it
 the first round.
 
-So: the measure form for 2D and 3D laws with a bounded density, a sample, a
-formula or a polytope of types once the grid is large and the gradient form's
-symmetry group does not make it cheap; the
+So: the measure form for 2D and 3D laws with a bounded density, a sample or a
+formula once the grid is large and the gradient form's symmetry group does not
+make it cheap, and for a market maker's polytope laws at every size; the
 gradient form in 1D (its cut loop stays short there) and from 4D on
-(unmeasured), for a polytope B (the measure form's edge rows are per axis), with a warm
+(unmeasured), for the monopolist's polytope laws, for a polytope B (the measure
+form's edge rows are per axis), with a warm
 start (gradient form only), and on small grids, where both take seconds and
 the gradient form's value is the one the rest of the project (known values,
 examples, sweeps) reports.
