@@ -106,5 +106,6 @@ def test_the_triangle_in_the_measure_form_approaches_its_closed_form() -> None:
         assert abs(sol.gap) <= 1e-7 * max(1.0, abs(sol.primal.value))   # solve's relative gap tolerance
         assert sol.menu_profit().value <= closed + EXACT   # any menu's exact profit is a lower bound
         errors.append(abs(sol.primal.value - closed))
-    # first order in h: within the cell rule's bias bound h/4 per axis (DESIGN §6; measured 0.01 h), and shrinking
+    # first order in h: within the gradient form's cell-rule bias bound h/4 per axis (DESIGN §6), used here
+    # as a bracket width for the other discretization (measured 0.01 h, far inside it), and shrinking
     assert errors[0] <= 2 / (4 * 32) and errors[1] <= 2 / (4 * 64) and errors[1] < errors[0], errors

@@ -238,6 +238,11 @@ def test_histogram_measure_is_the_exact_measure_for_a_constant_density() -> None
         assert abs(hist.total.sum()) < 1e-13  # total mass 0, round-off over 289 points
 
 
+def _smooth_convex(x: np.ndarray) -> np.ndarray:
+    """A C^1 convex test function (a 3/2-power ramp in x1 + x2 plus a quadratic) to compare two mus on."""
+    return np.maximum(x[:, 0] + x[:, 1] - 0.8, 0.0) ** 1.5 + 0.3 * x[:, 0] ** 2
+
+
 def test_histogram_measure_converges_to_the_exact_measure_of_a_smooth_density() -> None:
     """beta:2,5 x beta:2,5: sum mu_i u_i of the histogram mu tends to the exact one's as h -> 0."""
     setting = make_setting("amm2d", dist="beta:2,5", belief="0.25,0.375")
@@ -245,7 +250,7 @@ def test_histogram_measure_converges_to_the_exact_measure_of_a_smooth_density() 
     for k in (16, 32, 64):
         grid = make_grid(setting, k)
         x = grid.points
-        u = np.maximum(x[:, 0] + x[:, 1] - 0.8, 0.0) ** 1.5 + 0.3 * x[:, 0] ** 2
+        u = _smooth_convex(x)
         diffs.append(abs(histogram_measure(setting, grid).total @ u - grid_measure(setting, grid).total @ u))
     # a consistent quadrature: the difference falls at least at first order in h (measured: ratio ~4,
     # second order); 1.6 leaves room below the first-order ratio 2
@@ -283,7 +288,7 @@ def test_a_formula_density_takes_the_histogram_measure_of_its_cell_masses() -> N
         assert np.allclose(mu, histogram_measure(product, pg).total, rtol=0, atol=1e-13)
         assert abs(mu.sum()) < 1e-13  # total mass 0, round-off over (k + 1)^2 points
         x = fg.points
-        u = np.maximum(x[:, 0] + x[:, 1] - 0.8, 0.0) ** 1.5 + 0.3 * x[:, 0] ** 2
+        u = _smooth_convex(x)
         diffs.append(abs(mu @ u - grid_measure(product, pg).total @ u))
     # consistent: at least first order in h (1.6 leaves room below the first-order ratio 2)
     assert diffs[1] <= diffs[0] / 1.6 and diffs[2] <= diffs[1] / 1.6, diffs
