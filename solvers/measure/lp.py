@@ -69,6 +69,19 @@ def measure_primal(setting: Setting, grid: Grid, mu: GridMeasure, st: Stencil) -
     return LPData(N * mu.total / k, np.zeros(N), upper, rows, row_lower)
 
 
+def implied_column_box(setting: Setting, grid: Grid) -> np.ndarray:
+    """Column upper bounds v_i <= k h_B(x_i - x_pin) + 1 (0 at the pin), one step above what the edge rows imply.
+
+    Along a monotone lattice path from the pin, each edge row bounds the step of v
+    by hi (or -lo), so v_i <= k h_B(x_i - x_pin) for a box B. One unit above it the
+    bound is never active, so it changes no optimum and no multiplier; it only gives
+    every column a finite upper bound (a dual simplex then needs no phase 1).
+    """
+    box = setting.B.support(grid.points - grid.points[grid.pin_index]) * grid.k + 1.0
+    box[grid.pin_index] = 0.0
+    return box
+
+
 @dataclass(frozen=True, eq=False)
 class TransportLayout:
     """Column blocks of the transport LP: forward flows, backward flows, spreads, radial moves."""

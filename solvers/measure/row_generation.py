@@ -25,6 +25,13 @@ amm3d c off-centre     24    ~ 75          0.9 (1)
 
 First-order backends (PDLP, cuPDLPx, SCS) solve every row at once: their
 iterates violate rows by about their tolerance, so generation would not stop.
+
+The columns v >= 0 have no upper bound and positive costs where mu > 0, so the
+dual simplex starts dual infeasible and spends a phase 1 on it (46 of the 70 s
+of a kde law's first round at k = 256). Bounding each column by the bound the
+edge rows already imply (:func:`solvers.measure.lp.implied_column_box`, never
+reached) removes that phase; whether the whole loop gains is measured per kind
+of law (:func:`column_box_pays`).
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ import time
 
 import numpy as np
 
+from grids import Setting
 from solvers import status as st
 from solvers.backends import Backend, BackendResult
 from solvers.measure.lp import LPData
@@ -42,6 +50,26 @@ from solvers.solution import RoundLog
 log = logging.getLogger("dualmech")
 
 MAX_ROUNDS = 60  # after this many rounds every row still deferred is added at once (one last solve)
+# Laws whose row generation runs faster with every column boxed by the implied bound, by the rule
+# their mu comes from (grids' ``measure_rule``). Measured on the 2-core machine, one solve at a time,
+# seconds inside solvers.solve (imports not counted), measure form, HiGHS dual simplex,
+# default -> boxed; the same optimum each time (the table is in the issue 16 note):
+#   histogram mu: kde:scott of 1e5 correlated trades k = 128 8.5 -> 4.8, k = 256 128.2 -> 50.6
+#     (c = (1/4, 3/8): 104.2 -> 49.9); kde:0.03 k = 256 112.1 -> 42.4; the raw sample k = 128
+#     36.6 -> 33.1; density bump k = 128 3.5 -> 2.8, k = 256 54.6 -> 50.2; 1+3*x1*x2 k = 256
+#     9.5 -> 9.1 (monopolist2d 2.6 -> 2.6); monopolist2d triangle k = 128 34.8 -> 29.2; amm2d
+#     triangle k = 256 2.7 -> 2.3; amm3d simplex k = 24 0.4 -> 0.4. No loss here (one earlier run
+#     of the raw sample's u-only LP alone, with the other core busy, gave 35.7 -> 40.3).
+#   exact mu (product laws), k = 256: amm2d c = (1/4, 3/8) 8.5 -> 6.5, beta:2,5 19.0 -> 18.6,
+#     monopolist2d 2.9 -> 2.6, but truncnorm:0.3,0.2 off the centre 55.3 -> 70.3 (again: 51.9 ->
+#     56.7, fewer iterations, each dearer), amm3d off the centre k = 32 2.1 -> 2.5. Mixed, and the
+#     case near the 60 s target loses, so product laws keep unbounded columns.
+BOXED_MEASURE_RULES = frozenset({"histogram"})
+
+
+def column_box_pays(setting: Setting) -> bool:
+    """Whether the measure form's row generation boxes its columns: for a histogram mu (measured, above)."""
+    return setting.dist.measure_rule in BOXED_MEASURE_RULES
 
 
 def solve_generating_rows(

@@ -16,9 +16,10 @@ from solvers.backends import BackendOptions, BackendResult, make_backend
 from solvers.certificate import Certificate
 from solvers.measure.fold import MeasureFold
 from solvers.gradient.repair import repair_primal
-from solvers.measure.lp import LPData, TransportLayout, edge_bounds, measure_primal, moves_matrix, transport_dual
+from solvers.measure.lp import (LPData, TransportLayout, edge_bounds, implied_column_box, measure_primal,
+                                 moves_matrix, transport_dual)
 from solvers.measure.reading import TransportDual
-from solvers.measure.row_generation import solve_generating_rows
+from solvers.measure.row_generation import column_box_pays, solve_generating_rows
 from solvers.solution import Primal, RoundLog, Solution, SolveStats
 from solvers.measure.stencil import Stencil
 from solvers.symmetry import GridSymmetry
@@ -64,8 +65,12 @@ def deferred_spread_rows(primal_lp: LPData, stn: Stencil, folding: MeasureFold |
 
 
 def solve_primal(primal_lp: LPData, deferred: np.ndarray, solver: str, options: BackendOptions,
-                 row_tol: float) -> tuple[BackendResult, float, bool, tuple[RoundLog, ...], int]:
+                 row_tol: float, column_box: np.ndarray | None = None,
+                 ) -> tuple[BackendResult, float, bool, tuple[RoundLog, ...], int]:
     """The u-only LP: generating its ``deferred`` rows on a simplex backend, all rows at once on a first-order one.
+
+    ``column_box`` (upper bounds on the columns, :func:`implied_column_box`) is
+    applied when the rows are generated, the path it was measured on.
 
     Returns the result (multipliers on every row), seconds, whether first-order,
     the rounds, and the rows in the LP at the end.
@@ -80,6 +85,8 @@ def solve_primal(primal_lp: LPData, deferred: np.ndarray, solver: str, options: 
         active = primal_lp.rows.shape[0]
         rounds = (RoundLog(active, time.perf_counter() - t0, res.iterations, 0.0, 0),)
     else:
+        if column_box is not None:
+            primal_lp = replace(primal_lp, col_upper=np.minimum(primal_lp.col_upper, column_box))
         res, rounds, active = solve_generating_rows(primal_lp, deferred, backend, row_tol)
     if res.status != st.OPTIMAL or res.z is None:
         where = f" (row-generation round {len(rounds) + 1})" if len(rounds) else ""
@@ -203,6 +210,7 @@ def solve_measure(
     setting: Setting, grid: Grid, *, radius: int = DEFAULT_RADIUS, solver: str = "highs",
     gap_tol: float = 1e-7, row_tol: float = 1e-9, options: BackendOptions = BackendOptions(),
     fold: bool | None = None, transport: str = "auto", form_reason: str = "asked for",
+    column_box: bool | None = None,
 ) -> Solution:
     """Solve the measure-form primal and the transport dual; certify each against the other.
 
@@ -216,6 +224,11 @@ def solve_measure(
 
     With ``fold`` (None: when a symmetry group keeps c, B and mu) both LPs are
     solved folded (:mod:`solvers.measure.fold`) and certified unfolded.
+
+    ``column_box`` (None: :func:`solvers.measure.row_generation.column_box_pays`)
+    bounds each column by :func:`solvers.measure.lp.implied_column_box` while the
+    rows are generated: a bound the edge rows imply and never reach, so the
+    optimum and the certificate are those of the LP without it.
 
     Raises
     ------
@@ -245,7 +258,15 @@ def solve_measure(
                      symmetry.order, len(symmetry.reps), len(folding.rep_moves))
     build_s = time.perf_counter() - t_start
     deferred = deferred_spread_rows(primal_lp, stn, folding)
-    res_p, primal_s, first_order, rounds, active_rows = solve_primal(primal_lp, deferred, solver, options, row_tol)
+    box = None
+    if column_box_pays(setting) if column_box is None else column_box:
+        box = implied_column_box(setting, grid)
+        if folding is not None:  # one column per point orbit; the bound is the same on an orbit (it keeps c and B)
+            box_folded = np.empty(len(primal_lp.cost))
+            box_folded[folding.symmetry.orbit] = box
+            box = box_folded
+    res_p, primal_s, first_order, rounds, active_rows = solve_primal(primal_lp, deferred, solver, options, row_tol,
+                                                                     box)
     v, it_p = res_p.z, res_p.iterations
     log.info("measure primal: %d of %d rows x %d columns, %d round(s), %d iterations, %.2f s",
              active_rows, *primal_lp.rows.shape, len(rounds), it_p, primal_s)
