@@ -33,13 +33,13 @@ suite-ddt                   64    41.8        4.6
 suite-04-03                 64    24.8        1.2
 samples (1e5 correlated)    128   348         31 (other core busy)
 samples (1e5 correlated)    256   -           > 420
-the same, kde:scott         128   -           12.1
-the same, kde:scott         256   -           130.4
+the same, kde:scott         128   -           4.8 (*)
+the same, kde:scott         256   -           50.6 (*)
 density:1+3*x1*x2           128   6.9         3.9
 density:1+3*x1*x2           256   216.0       14.4
 density:1+3*x1*x2           512   -           228.1
 density bump (below)        128   17.9        5.5
-density bump (below)        256   > 300       67.7
+density bump (below)        256   > 300       50.2 (*)
 density bump (below)        512   -           > 600
 monopolist2d 1+3*x1*x2      128   13.3        3.1
 monopolist2d 1+3*x1*x2      256   > 300       5.8
@@ -54,7 +54,9 @@ amm3d simplex               16    90.0        0.2
 amm3d simplex               24    > 300       0.4
 ==========================  ====  ==========  ==================================
 
-(density bump: ``density:exp(-8*((x1-0.3)**2+(x2-0.6)**2))``, amm2d, c = 1/2.)
+(density bump: ``density:exp(-8*((x1-0.3)**2+(x2-0.6)**2))``, amm2d, c = 1/2. (*): seconds inside
+``solvers.solve``, one solve at a time, with the columns boxed as for every histogram mu
+(:func:`solvers.measure.row_generation.column_box_pays`); before the box: 12.1, 130.4 and 67.7.)
 
 Below the thresholds both forms take about two seconds (mostly imports), and
 the gradient form's value is the one the rest of the project reports.
@@ -83,8 +85,8 @@ A sample law takes the measure form of its histogram density
 take about 7 rounds instead of 1, and it still wins by 11x at k = 128. At
 k = 256 the first round alone (no convexity rows) takes 55 s and 121k dual
 simplex iterations, and the solve does not finish in 420 s; a kernel density
-of the same trades (``kde:``, the user's choice) takes 130 s there, 55 s of it
-the first round.
+of the same trades (``kde:``, the user's choice) takes 51 s there (130 s
+before its columns were boxed, which removed the first round's dual phase 1).
 
 So: the measure form for 2D and 3D laws with a bounded density, a sample or a
 formula once the grid is large and the gradient form's symmetry group does not
