@@ -70,7 +70,7 @@ def measure_primal(setting: Setting, grid: Grid, mu: GridMeasure, st: Stencil) -
 
 
 def implied_column_box(setting: Setting, grid: Grid) -> np.ndarray:
-    """Column upper bounds v_i <= k h_B(x_i - x_pin) + 1 (0 at the pin), one step above what the edge rows imply.
+    """Column upper bounds v_i <= k h_B(x_i - x_pin) + 1 (0 at the pin): 1 above what the edge rows imply.
 
     Along a monotone lattice path from the pin, each edge row bounds the step of v
     by hi (or -lo), so v_i <= k h_B(x_i - x_pin) for a box B. One unit above it the

@@ -62,7 +62,7 @@ def test_boxed_generation_reaches_the_same_optimum_with_multipliers_of_the_unbox
     assert res.status == plain.status == "optimal"
     assert abs(res.objective - plain.objective) <= OBJ_TOL * max(1.0, abs(plain.objective))
     free = np.arange(g.size) != g.pin_index
-    # the bound is one grid step above the implied one: no column comes within a step of it
+    # the bound is one unit of v = k u (h in u) above the implied one: no column comes within it
     # (1e-7: HiGHS's primal feasibility 1e-7 on v = k u)
     assert np.max((res.z - box)[free]) <= -1.0 + 1e-7
     # so the multipliers are a dual of the LP without the box: reduced costs <= 0 on every free
