@@ -108,14 +108,9 @@ def row(case: str, k: int, lever: str, seconds: float, iterations: int, status: 
             "value": value, "note": note}
 
 
-def crash_start(s: Setting, g: Grid, lp: LPData, b: HighsBackend, limit: float) -> str:
+def crash_start(s: Setting, g: Grid, lp: LPData, b: HighsBackend) -> str:
     """Solve k/2, interpolate u onto the grid, hand it to HiGHS as a solution (it crashes a basis from it)."""
-    gc, _, lpc = measure_lp(s, g.k // 2)
-    rc = loaded(lpc, limit).solve()
-    if rc.z is None:
-        return f"coarse k/2 {rc.status}"
-    axes = [np.linspace(0.0, 1.0, gc.k + 1)] * g.n
-    v = RegularGridInterpolator(axes, (rc.z / gc.k).reshape(gc.shape))(g.points) * g.k
+    v = coarse_start(s, g)
     v[g.pin_index] = 0.0
     start = highspy.HighsSolution()
     start.col_value = list(v)
@@ -138,7 +133,7 @@ def measure_levers(key: str, k: int, limit: float) -> Iterator[dict]:
                   None if r.objective is None else r.objective / N)
     b = loaded(lp, limit)
     t0 = time.perf_counter()
-    note = crash_start(s, g, lp, b, limit)
+    note = crash_start(s, g, lp, b)
     r = b.solve()
     yield row(name, k, "crash from k/2 (setSolution)", time.perf_counter() - t0, r.iterations, r.status,
               None if r.objective is None else r.objective / N, note + "; time includes the k/2 solve")
