@@ -53,7 +53,7 @@ MAX_ROUNDS = 60  # after this many rounds every row still deferred is added at o
 # Laws whose row generation runs faster with every column boxed by the implied bound, by the rule
 # their mu comes from (grids' ``measure_rule``). Measured on the 2-core machine, one solve at a time,
 # seconds inside solvers.solve (imports not counted), measure form, HiGHS dual simplex,
-# default -> boxed; the same optimum each time (the table is in the issue 16 note):
+# default -> boxed; the same optimum each time (tests/benchmarks/bench_column_box.py reruns them):
 #   histogram mu: kde:scott of 1e5 correlated trades k = 128 8.5 -> 4.8, k = 256 128.2 -> 50.6
 #     (c = (1/4, 3/8): 104.2 -> 49.9); kde:0.03 k = 256 112.1 -> 42.4; the raw sample k = 128
 #     36.6 -> 33.1; density bump k = 128 3.5 -> 2.8, k = 256 54.6 -> 50.2; 1+3*x1*x2 k = 256
