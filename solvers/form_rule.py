@@ -35,12 +35,13 @@ samples (1e5 correlated)    128   348         31 (other core busy)
 samples (1e5 correlated)    256   -           > 420
 the same, kde:scott         128   -           4.8 (*)
 the same, kde:scott         256   -           50.6 (*)
+the same, kde:scott         512   -           787.4 (*, +)
 density:1+3*x1*x2           128   6.9         3.9
 density:1+3*x1*x2           256   216.0       14.4
 density:1+3*x1*x2           512   -           228.1
 density bump (below)        128   17.9        5.5
 density bump (below)        256   > 300       50.2 (*)
-density bump (below)        512   -           > 600
+density bump (below)        512   -           667.0 (*, +)
 monopolist2d 1+3*x1*x2      128   13.3        3.1
 monopolist2d 1+3*x1*x2      256   > 300       5.8
 monopolist2d triangle       128   21.0        35.5 (43 rounds)
@@ -55,8 +56,10 @@ amm3d simplex               24    > 300       0.4
 ==========================  ====  ==========  ==================================
 
 (density bump: ``density:exp(-8*((x1-0.3)**2+(x2-0.6)**2))``, amm2d, c = 1/2. (*): seconds inside
-``solvers.solve``, one solve at a time, with the columns boxed as for every histogram mu
-(:func:`solvers.measure.row_generation.column_box_pays`); before the box: 12.1, 130.4 and 67.7.)
+``solvers.solve`` with the columns boxed, as for every histogram mu
+(:func:`solvers.measure.row_generation.column_box_pays`), one solve at a time except (+), the two
+k = 512 runs, made side by side on the 2 cores; before the box: 12.1, 130.4 and 67.7, and the
+bump at k = 512 did not finish in 600 s.)
 
 Below the thresholds both forms take about two seconds (mostly imports), and
 the gradient form's value is the one the rest of the project reports.
